@@ -1,0 +1,93 @@
+/**
+ * `vigil run`: the runtime in the foreground, as systemd runs it. SIGTERM/SIGINT: Terminating
+ * to running tasks, a grace period, the store flushed, exit 0. SIGHUP: the config's policy is
+ * re-read (access re-decided; revoked bundles' tasks cancelled with SystemPolicy).
+ */
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { createBoard } from '../drivers/board.js';
+import { loadConfig, resolveConfigPath } from '../runtime/config.js';
+import { ControlServer } from '../runtime/control-server.js';
+import { errorMessage, VigilError } from '../runtime/errors.js';
+import { statePaths } from '../runtime/paths.js';
+import { DevicePolicy } from '../runtime/policy.js';
+import { Runtime } from '../runtime/runtime.js';
+
+interface RunOptions {
+  config?: string;
+  state?: string;
+  sim?: boolean;
+  quiet?: boolean;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run the runtime in the foreground (the embedded default: a simulated board with the example bundles)')
+    .option('--config <file>', 'device configuration (default: $VIGIL_CONFIG, /etc/vigil/config.json, or the embedded default)')
+    .option('--state <dir>', "state directory: registrations, logs, the control socket (default: the config's stateDir)")
+    .option('--sim', 'use the simulated bindings whatever the config says')
+    .option('-q, --quiet', 'no console view; the JSON log file only')
+    .action(async (options: RunOptions) => {
+      await run(options);
+    });
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const configFile = resolveConfigPath(options.config);
+  const config = loadConfig(configFile);
+  if (options.state) config.stateDir = resolve(options.state);
+  const board = createBoard(config, { sim: options.sim === true });
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const runtime = await Runtime.start({ config, drivers: board, ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
+  let control: ControlServer;
+  try {
+    control = await ControlServer.listen(statePaths(config.stateDir).socket, (method, params) => handle(runtime, method, params));
+  } catch (err) {
+    await runtime.stop();
+    throw err;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second signal while stopping: the user wants out now.
+      process.stderr.write(`vigil: ${signal} again, exiting without waiting for tasks\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    void (async () => {
+      await control.close();
+      await runtime.stop();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      runtime.setPolicy(new DevicePolicy(loadConfig(configFile).policy));
+      runtime.log.info({ config: configFile }, 'policy reloaded');
+    } catch (err) {
+      runtime.log.error({ err: errorMessage(err) }, `policy not reloaded: ${errorMessage(err)}`);
+    }
+  });
+  // An in-process task's stray rejection must not take the runtime down; it is logged instead.
+  process.on('unhandledRejection', (reason) => runtime.log.error({ err: errorMessage(reason) }, `unhandled rejection in the runtime (an in-process task?): ${errorMessage(reason)}`));
+}
+
+function handle(runtime: Runtime, method: string, params: Record<string, unknown>): unknown {
+  switch (method) {
+    case 'ping':
+      return { pid: process.pid };
+    case 'status':
+      return runtime.status();
+    case 'trigger': {
+      const args = typeof params.args === 'object' && params.args !== null ? (params.args as Record<string, string>) : {};
+      return runtime.trigger(String(params.name), args);
+    }
+    case 'emit':
+      return runtime.emit(String(params.id), {}, 'vigil emit');
+    default:
+      throw new VigilError('UNKNOWN_METHOD', `unknown control method "${method}": expected ping, status, trigger or emit`);
+  }
+}

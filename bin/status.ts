@@ -1,0 +1,67 @@
+/** `vigil status [--json]`: registrations, work cost, last runs, drivers of the running runtime. */
+import { Command } from 'commander';
+import { controlRequest } from '../runtime/control-client.js';
+import type { StatusReport, TaskStatus } from '../runtime/status.js';
+import { socketFor, targetHelp, type TargetOptions } from './state-dir.js';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show the running runtime: registrations and their last runs, work cost, conditions, drivers, bundles')
+    .option('--json', 'print the full report as JSON')
+    .option('--state <dir>', targetHelp.state)
+    .option('--config <file>', targetHelp.config)
+    .action(async (options: TargetOptions & { json?: boolean }) => {
+      const report = (await controlRequest(socketFor(options), 'status')) as StatusReport;
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, Date.now()));
+    });
+}
+
+export function formatStatus(r: StatusReport, now: number): string {
+  const c = r.conditions;
+  const lines = [
+    `vigil on ${r.device}: up ${duration(r.uptimeSec * 1000)}, pid ${r.pid}, ready in ${r.readyMs} ms, ${r.memory.rssMb} MB RSS`,
+    `work cost   ${r.workCost.value}${r.workCost.causes.length ? ` (${r.workCost.causes.join(', ')})` : ''}`,
+    `conditions  internet ${yes(c.internet)}${c.internet ? (c.metered ? ' (metered)' : ' (free)') : ''}, user present ${yes(c.userPresent)}, session ${yes(c.sessionConnected)}, supply ${c.supplyGood ? 'good' : 'BAD'}, energy saver ${c.energySaver ? 'ON' : 'off'}`,
+    `drivers     ${r.drivers.map((d) => `${d.name} (${d.binding})`).join(', ')}`,
+    `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,
+    `bundles     ${r.bundles.map((b) => `${b.name} ${b.version} (${b.tasks})`).join(', ') || 'none'}`,
+  ];
+  for (const b of r.rejected) lines.push(`rejected    ${b.name}: ${b.error.message}`);
+  lines.push('');
+  const rows = r.tasks.map((t) => [t.name, t.bundle, t.trigger, stateOf(t, now), lastRun(t, now)]);
+  const header = ['TASK', 'BUNDLE', 'TRIGGER', 'STATE', 'LAST RUN'];
+  const widths = header.map((h, i) => Math.min(44, Math.max(h.length, ...rows.map((row) => row[i]!.length))));
+  const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.slice(0, widths[i]).padEnd(widths[i]!))).join('  ');
+  lines.push(fmt(header));
+  for (const row of rows) lines.push(fmt(row));
+  if (rows.length === 0) lines.push('(no registrations)');
+  return `${lines.join('\n')}\n`;
+}
+
+function stateOf(t: TaskStatus, now: number): string {
+  if (t.running) return `running ${t.running.progress}%${t.running.cancelling ? ` (cancelling: ${t.running.cancelling})` : ''}`;
+  if (t.state === 'waiting') return `waiting (${t.waiting})`;
+  if (t.state === 'done') return 'done';
+  if (t.nextDueAt !== undefined) return `next in ${duration(Math.max(0, t.nextDueAt - now))}`;
+  return 'idle';
+}
+
+function lastRun(t: TaskStatus, now: number): string {
+  const run = t.lastRun;
+  if (!run) return '-';
+  const what = run.outcome === 'canceled' ? `canceled (${run.reason})` : run.outcome === 'failed' ? `failed (${run.error?.code})` : 'succeeded';
+  return `${what} ${duration(now - run.endedAt)} ago in ${duration(run.durationMs)}`;
+}
+
+function yes(v: boolean): string {
+  return v ? 'yes' : 'no';
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}

@@ -1,0 +1,307 @@
+/**
+ * The runtime: wires the store, the broker and the core's triggers, the registry, the hosts,
+ * the dispatcher, the bundles and the drivers, and takes them down again in order. Drivers
+ * arrive already constructed (by drivers/board.ts): the runtime knows them by their interfaces.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SystemDriver } from '../drivers/system/system.js';
+import { AccessManager } from './access.js';
+import { Broker, type TriggerDefinition } from './broker.js';
+import { BundleManager } from './bundles.js';
+import { Capabilities } from './capabilities.js';
+import { systemClock, type Clock } from './clock.js';
+import type { DeviceConfig } from './config.js';
+import { bindContext, type RuntimeContext } from './context.js';
+import { DeviceState } from './device-state.js';
+import { Dispatcher } from './dispatcher.js';
+import type { Unsubscribe } from './emitter.js';
+import type { ApplicationTriggerResult } from './enums.js';
+import { errorMessage, VigilError } from './errors.js';
+import { InProcessHost } from './host/inprocess-host.js';
+import { WorkerHost } from './host/worker-host.js';
+import { WorkerPool } from './host/worker-pool.js';
+import { createLogger, type Logger } from './logger.js';
+import { statePaths } from './paths.js';
+import { DevicePolicy } from './policy.js';
+import type { BackgroundActivatedEventArgs } from './registration.js';
+import { TaskRegistry } from './registry.js';
+import { buildStatus, type StatusReport } from './status.js';
+import { Store } from './store.js';
+import type { ApplicationTriggerData } from './trigger.js';
+import { applicationTrigger } from './triggers/application.js';
+import { customEventKey, customSystemEventTrigger, EVENT_ID } from './triggers/custom-event.js';
+import { systemTriggerDefinition } from './triggers/system.js';
+import { maintenanceTrigger, timeTrigger } from './triggers/time.js';
+import { connectSystem } from './system-source.js';
+import { WorkCostMonitor } from './work-cost.js';
+
+export interface RuntimeOptions {
+  config: DeviceConfig;
+  drivers: { system: SystemDriver };
+  clock?: Clock;
+  /** The readable console view (`vigil run` in a terminal); absent: the JSON log file only. */
+  console?: { out: NodeJS.WritableStream; color: boolean };
+  /** Write log lines synchronously (tests that read the log right after an event). */
+  logSync?: boolean;
+  /** Extra trigger definitions (drivers of later families, tests). */
+  triggers?: TriggerDefinition[];
+}
+
+export interface TriggerOutcome {
+  result: ApplicationTriggerResult;
+  tasks: { taskId: string; name: string; bundle: string; result: ApplicationTriggerResult }[];
+}
+
+export class Runtime {
+  readonly config: DeviceConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly state = new DeviceState();
+  readonly broker: Broker;
+  readonly registry: TaskRegistry;
+  readonly access: AccessManager;
+  readonly capabilities = new Capabilities();
+  readonly dispatcher: Dispatcher;
+  readonly bundles: BundleManager;
+  readonly workCost: WorkCostMonitor;
+  readonly pool: WorkerPool;
+  readonly system: SystemDriver;
+  readonly startedAt: number;
+  readyMs = 0;
+  /** The single-process model's app-level handler, for entry-point-less tasks outside any group. */
+  onBackgroundActivated: ((args: BackgroundActivatedEventArgs) => unknown) | undefined;
+  #policy: DevicePolicy;
+  #closeLogger: () => Promise<void>;
+  #inprocess = new InProcessHost();
+  #worker: WorkerHost;
+  #offs: Unsubscribe[] = [];
+  #stopping: Promise<void> | undefined;
+
+  private constructor(options: RuntimeOptions, store: Store, logger: { logger: Logger; close(): Promise<void> }, startedAt: number) {
+    const { config } = options;
+    this.config = config;
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = startedAt;
+    this.store = store;
+    this.log = logger.logger;
+    this.#closeLogger = logger.close;
+    this.system = options.drivers.system;
+    this.#policy = new DevicePolicy(config.policy);
+    this.workCost = new WorkCostMonitor({ thresholds: mergeThresholds(config.workCost), clock: this.clock });
+    this.broker = new Broker({ clock: this.clock, state: this.state, activate: (taskId, details) => this.dispatcher.activate(taskId, details) });
+    for (const def of [timeTrigger, maintenanceTrigger, applicationTrigger, customSystemEventTrigger, systemTriggerDefinition('ServicingComplete'), ...(options.triggers ?? [])]) {
+      this.broker.define(def);
+    }
+    this.access = new AccessManager(store, this.#policy, () => this.clock.now());
+    this.pool = new WorkerPool({
+      warm: config.policy.pool.warm,
+      maxWorkers: config.policy.pool.maxWorkers,
+      heapCapMb: config.policy.memory.maxMb,
+      onError: (err) => this.log.error({ err: errorMessage(err) }, `task worker failed to start: ${errorMessage(err)}`),
+    });
+    this.#worker = new WorkerHost({ pool: this.pool, heapCapMb: config.policy.memory.maxMb });
+    this.registry = new TaskRegistry({
+      store,
+      broker: this.broker,
+      access: this.access,
+      policy: () => this.#policy,
+      now: () => this.clock.now(),
+      checkEntryPoint: (entry, field) => this.bundles.checkEntryPoint(entry, field),
+      onUnregister: (taskId, cancelTask) => {
+        this.dispatcher.dropPending(taskId);
+        if (cancelTask) void this.dispatcher.cancelWhere((r) => r.taskId === taskId, 'Abort', 'its registration was removed');
+      },
+    });
+    this.dispatcher = new Dispatcher({
+      clock: this.clock,
+      store,
+      registry: this.registry,
+      broker: this.broker,
+      state: this.state,
+      access: this.access,
+      policy: () => this.#policy,
+      inprocess: this.#inprocess,
+      worker: this.#worker,
+      capabilities: this.capabilities,
+      log: this.log,
+      moduleUrl: (entry) => this.bundles.moduleUrl(entry),
+      activationHandler: (record) => {
+        const handler = record.taskGroup !== undefined ? this.registry.group(record.taskGroup)?.activationHandler : this.onBackgroundActivated;
+        return handler ? (taskInstance) => handler({ taskInstance }) : undefined;
+      },
+    });
+    this.bundles = new BundleManager({
+      dir: config.bundlesDir,
+      registry: this.registry,
+      access: this.access,
+      dispatcher: this.dispatcher,
+      inprocess: this.#inprocess,
+      port: this.broker.port,
+      log: this.log,
+      graceMs: () => this.#policy.config.cancelGraceMs,
+    });
+    this.access.onRevoked = (bundle, status) => {
+      void this.dispatcher.cancelWhere((r) => r.entryPoint.bundle === bundle, 'SystemPolicy', `device policy revoked the access of bundle ${bundle} (${status})`);
+    };
+    this.access.onRemoved = (bundle) => {
+      for (const record of this.registry.byBundle(bundle)) this.registry.unregister(record.taskId, true);
+    };
+    this.capabilities.define('events.emit', {
+      target: (args) => (typeof args[0] === 'string' ? args[0] : undefined),
+      invoke: (args, caller) => this.emit(String(args[0]), asDetails(args[1]), `task ${caller.bundle}/${caller.name}`),
+    });
+    this.capabilities.define('tasks.trigger', {
+      target: (args) => (typeof args[0] === 'string' ? args[0] : undefined),
+      invoke: (args) => this.trigger(String(args[0]), asArguments(args[1])).result,
+    });
+  }
+
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const { config } = options;
+    const paths = statePaths(config.stateDir);
+    mkdirSync(dirname(paths.logFile), { recursive: true, mode: 0o700 });
+    const logger = createLogger({
+      level: config.logging.level,
+      file: { path: paths.logFile, maxBytes: Math.round(config.logging.maxFileMb * 1024 * 1024), files: config.logging.files },
+      ...(options.console ? { console: options.console } : {}),
+      ...(options.logSync ? { sync: true } : {}),
+    });
+    const log = logger.logger;
+    log.info({ evt: 'runtime', phase: 'starting', pid: process.pid, config: config.file }, 'vigil starting');
+    let store: Store;
+    try {
+      store = await Store.open({
+        dir: config.stateDir,
+        ...(options.clock ? { clock: options.clock } : {}),
+        onRecovered: (info) => log.warn({ evt: 'store', action: 'recovered', reason: info.reason, from: info.from, keptAs: info.keptAs }, `store recovered: ${info.reason}`),
+        onWriteError: (err) => log.error({ evt: 'store', err: { code: err.code, message: err.message } }, err.message),
+      });
+    } catch (err) {
+      log.fatal({ evt: 'runtime', phase: 'stopped', err: { code: (err as VigilError).code, message: errorMessage(err) } }, errorMessage(err));
+      await logger.close();
+      throw err;
+    }
+    const runtime = new Runtime(options, store, logger, startedAt);
+    await runtime.#open();
+    runtime.readyMs = Math.round(performance.now() - t0);
+    log.info({ evt: 'runtime', phase: 'ready', ms: runtime.readyMs, bundles: runtime.bundles.loaded.size, tasks: runtime.registry.records().length }, 'vigil ready');
+    return runtime;
+  }
+
+  async #open(): Promise<void> {
+    const { log } = this;
+    try {
+      await this.system.open();
+      log.info({ evt: 'driver', driver: 'system', binding: this.system.binding, state: 'open' }, `system driver open (${this.system.binding})`);
+      this.#offs.push(connectSystem(this.system, { broker: this.broker, state: this.state, workCost: this.workCost, log }));
+    } catch (err) {
+      // The runtime runs on without readings: conditions keep their defaults, triggers from
+      // the system family never fire, and `vigil status` shows the driver as failed.
+      log.error({ evt: 'driver', driver: 'system', binding: this.system.binding, state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
+    }
+    await this.bundles.load();
+    this.registry.armAll((record, err) =>
+      log.error({ task: record.name, err: errorMessage(err) }, `registration ${record.name} cannot be armed: ${errorMessage(err)}`),
+    );
+    this.dispatcher.resumePending();
+    this.pool.warmUp();
+    this.bundles.watch();
+    this.#offs.push(bindContext(this.context));
+  }
+
+  get context(): RuntimeContext {
+    return { registry: this.registry, access: this.access };
+  }
+
+  get policy(): DevicePolicy {
+    return this.#policy;
+  }
+
+  /** A new device policy (config reloaded): access re-decided, revoked bundles' tasks cancelled. */
+  setPolicy(policy: DevicePolicy): void {
+    this.#policy = policy;
+    this.access.setPolicy(policy);
+    // A trigger type the policy no longer allows: its running task is cancelled too.
+    void this.dispatcher.cancelWhere((r) => !policy.triggerAllowed(r.entryPoint.bundle, r.trigger), 'SystemPolicy', 'device policy no longer allows its trigger');
+  }
+
+  /** Fire the ApplicationTriggers named `name` (`vigil trigger NAME --arg k=v`). */
+  trigger(name: string, args: Record<string, string> = {}): TriggerOutcome {
+    const records = this.registry.records().filter((r) => r.trigger.type === 'ApplicationTrigger' && (r.trigger as ApplicationTriggerData).name === name);
+    if (records.length === 0) {
+      const known = this.registry.records().filter((r) => r.trigger.type === 'ApplicationTrigger').map((r) => (r.trigger as ApplicationTriggerData).name);
+      throw new VigilError('TRIGGER_NOT_FOUND', `no ApplicationTrigger named "${name}" is registered${known.length ? ` (registered: ${[...new Set(known)].join(', ')})` : ''}`);
+    }
+    const tasks = records.map((record) => {
+      let result: ApplicationTriggerResult;
+      if (!this.access.allowed(record.entryPoint.bundle) || !this.#policy.triggerAllowed(record.entryPoint.bundle, record.trigger)) result = 'DisabledByPolicy';
+      else if (this.dispatcher.isRunning(record.taskId)) result = 'CurrentlyRunning';
+      else {
+        const outcome = this.dispatcher.activate(record.taskId, { arguments: args });
+        result = outcome === 'started' || outcome === 'held' || outcome === 'queued' ? 'Allowed' : outcome === 'denied' ? 'DisabledByPolicy' : 'UnknownError';
+      }
+      return { taskId: record.taskId, name: record.name, bundle: record.entryPoint.bundle, result };
+    });
+    const results = new Set(tasks.map((t) => t.result));
+    const result: ApplicationTriggerResult = results.has('Allowed') ? 'Allowed' : results.has('CurrentlyRunning') ? 'CurrentlyRunning' : results.has('DisabledByPolicy') ? 'DisabledByPolicy' : 'UnknownError';
+    return { result, tasks };
+  }
+
+  /** Raise a named device event (`vigil emit ID`); returns how many registrations it reached. */
+  emit(id: string, details: Record<string, unknown> = {}, source = 'cli'): number {
+    if (typeof id !== 'string' || !EVENT_ID.test(id)) {
+      throw new VigilError('EVENT_ID_INVALID', `event id ${JSON.stringify(id)} is not valid: expected letters, digits, ".", "_", ":" or "-" (at most 128), such as "door.opened"`);
+    }
+    this.log.info({ evt: 'event', id, source }, `event ${id}`);
+    return this.broker.port.raise(customEventKey(id), { id, source, ...details });
+  }
+
+  status(): StatusReport {
+    return buildStatus(this);
+  }
+
+  get stopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  /** Stop: Terminating to running tasks, a grace period, the store flushed. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const { log } = this;
+    log.info({ evt: 'runtime', phase: 'stopping', running: this.dispatcher.runningCount() }, 'vigil stopping');
+    this.dispatcher.stopAccepting();
+    await this.bundles.close();
+    this.broker.disarmAll();
+    for (const off of this.#offs.splice(0).reverse()) off();
+    await this.dispatcher.cancelWhere(() => true, 'Terminating', 'the runtime is stopping', this.#policy.config.shutdownGraceMs);
+    await Promise.allSettled([this.system.close(), this.#worker.close(), this.#inprocess.close()]);
+    try {
+      await this.store.close();
+    } catch (err) {
+      log.error({ evt: 'store', err: { code: (err as VigilError).code, message: errorMessage(err) } }, `the store could not be written at stop: ${errorMessage(err)}`);
+    }
+    log.info({ evt: 'runtime', phase: 'stopped' }, 'vigil stopped');
+    await this.#closeLogger();
+  }
+}
+
+function mergeThresholds(overrides: DeviceConfig['workCost']) {
+  return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as never;
+}
+
+function asDetails(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : value === undefined ? {} : { value };
+}
+
+function asArguments(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}

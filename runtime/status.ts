@@ -1,0 +1,100 @@
+/** What `vigil status` shows: registrations with their state and last run, the work cost, drivers, bundles. */
+import type { SystemReadings } from '../drivers/system/system.js';
+import type { DeviceStateValues } from './device-state.js';
+import type { BackgroundWorkCostValue } from './enums.js';
+import type { RejectedBundle } from './bundles.js';
+import type { Runtime } from './runtime.js';
+import type { RunRecord, ThrottleRecord } from './store-types.js';
+import { describeTrigger } from './trigger.js';
+
+export interface TaskStatus {
+  taskId: string;
+  name: string;
+  bundle: string;
+  version?: string;
+  trigger: string;
+  conditions: string[];
+  group?: string;
+  isolation: string;
+  state: 'idle' | 'running' | 'waiting' | 'done';
+  running?: { instanceId: string; since: number; progress: number; cancelling?: string };
+  waiting?: number;
+  nextDueAt?: number;
+  fireCount: number;
+  throttle: ThrottleRecord;
+  lastRun?: RunRecord;
+}
+
+export interface StatusReport {
+  device: string;
+  pid: number;
+  startedAt: number;
+  uptimeSec: number;
+  readyMs: number;
+  stateDir: string;
+  workCost: { value: BackgroundWorkCostValue; causes: string[] };
+  conditions: DeviceStateValues;
+  readings?: SystemReadings;
+  drivers: { name: string; binding: string }[];
+  pool: { idle: number; busy: number; spawned: number; warmLeases: number; coldLeases: number };
+  bundles: { name: string; version: string; tasks: number }[];
+  rejected: RejectedBundle[];
+  tasks: TaskStatus[];
+  store: { file: string; writes: number };
+  memory: { rssMb: number; heapUsedMb: number };
+}
+
+export function buildStatus(rt: Runtime): StatusReport {
+  const data = rt.store.data;
+  const tasks: TaskStatus[] = rt.registry.records().map((r) => {
+    const state = data.triggerState[r.taskId] ?? {};
+    const runs = data.runs[r.taskId];
+    const sup = rt.dispatcher.running(r.taskId);
+    const waiting = state.pending?.length ?? 0;
+    const t: TaskStatus = {
+      taskId: r.taskId,
+      name: r.name,
+      bundle: r.entryPoint.bundle,
+      trigger: describeTrigger(r.trigger),
+      conditions: r.conditions.map((c) => c.conditionType),
+      isolation: r.isolation,
+      state: sup ? 'running' : waiting ? 'waiting' : state.done ? 'done' : 'idle',
+      fireCount: state.fireCount ?? 0,
+      throttle: data.throttle[r.taskId] ?? { Cpu: 0, Network: 0 },
+    };
+    if (r.bundleVersion) t.version = r.bundleVersion;
+    if (r.taskGroup) t.group = r.taskGroup;
+    if (sup) t.running = { instanceId: sup.instanceId, since: sup.startedAt, progress: sup.progress, ...(sup.cancellation ? { cancelling: sup.cancellation } : {}) };
+    if (waiting) t.waiting = waiting;
+    if (state.dueAt !== undefined) t.nextDueAt = state.dueAt;
+    const last = runs?.[runs.length - 1];
+    if (last) t.lastRun = last;
+    return t;
+  });
+  tasks.sort((a, b) => a.bundle.localeCompare(b.bundle) || a.name.localeCompare(b.name));
+  const mem = process.memoryUsage();
+  let readings: SystemReadings | undefined;
+  try {
+    readings = rt.system.readings();
+  } catch {
+    readings = undefined;
+  }
+  return {
+    device: rt.config.device.name,
+    pid: process.pid,
+    startedAt: rt.startedAt,
+    uptimeSec: Math.round((Date.now() - rt.startedAt) / 1000),
+    readyMs: rt.readyMs,
+    stateDir: rt.config.stateDir,
+    workCost: { value: rt.workCost.value, causes: rt.workCost.causes },
+    conditions: { ...rt.state.values },
+    ...(readings ? { readings } : {}),
+    drivers: [{ name: rt.system.name, binding: rt.system.binding }],
+    pool: { idle: rt.pool.idle, busy: rt.pool.busy, ...rt.pool.stats },
+    bundles: [...rt.bundles.loaded.values()].map((b) => ({ name: b.name, version: b.version, tasks: b.tasks.length })),
+    rejected: [...rt.bundles.rejected.values()],
+    tasks,
+    store: { file: rt.store.file, writes: rt.store.stats.writes },
+    memory: { rssMb: Math.round(mem.rss / 1048576), heapUsedMb: Math.round(mem.heapUsed / 1048576) },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * A runtime in a temporary directory, on the simulated board, with bundles written from
+ * strings: the real runtime code, the real worker threads, the real store on disk.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SimSystem } from '../../drivers/system/sim.js';
+import type { Clock } from '../../runtime/clock.js';
+import { parseConfig, type DeviceConfig } from '../../runtime/config.js';
+import type { DispatcherEvents } from '../../runtime/dispatcher.js';
+import { Runtime } from '../../runtime/runtime.js';
+
+export function tempDir(prefix = 'vigil-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface BundleSpec {
+  name: string;
+  version?: string;
+  tasks: Record<string, unknown>[];
+  files: Record<string, string>;
+}
+
+export function writeBundle(bundlesDir: string, spec: BundleSpec): string {
+  const dir = join(bundlesDir, spec.name);
+  mkdirSync(dir, { recursive: true });
+  // Bundles say they are ES modules, as `vigil bundle` makes them; the tests' TypeScript loader
+  // would otherwise compile a bare .js file as CommonJS.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  for (const [file, text] of Object.entries(spec.files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: spec.name, version: spec.version ?? '1.0.0', tasks: spec.tasks }, null, 2));
+  return dir;
+}
+
+export interface Harness {
+  root: string;
+  bundlesDir: string;
+  stateDir: string;
+  config: DeviceConfig;
+  system: SimSystem;
+  runtime: Runtime;
+  /** Stop and start again on the same directories (a restart of the device). */
+  restart(options?: { clock?: Clock; system?: SimSystem }): Promise<Runtime>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  bundles?: BundleSpec[];
+  policy?: Record<string, unknown>;
+  clock?: Clock;
+  config?: Record<string, unknown>;
+  system?: SimSystem;
+  root?: string;
+}
+
+export function makeConfig(root: string, options: HarnessOptions = {}): DeviceConfig {
+  return parseConfig(
+    {
+      stateDir: 'state',
+      bundlesDir: 'bundles',
+      drivers: { system: { binding: 'sim', pollMs: 1000 } },
+      policy: { cancelGraceMs: 200, shutdownGraceMs: 500, pool: { warm: 1, maxWorkers: 4 }, ...options.policy },
+      logging: { level: 'debug' },
+      ...options.config,
+    },
+    join(root, 'config.json'),
+  );
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const root = options.root ?? tempDir();
+  const config = makeConfig(root, options);
+  mkdirSync(config.bundlesDir, { recursive: true });
+  for (const bundle of options.bundles ?? []) writeBundle(config.bundlesDir, bundle);
+  let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
+  let runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...(options.clock ? { clock: options.clock } : {}) });
+  const h: Harness = {
+    root,
+    bundlesDir: config.bundlesDir,
+    stateDir: config.stateDir,
+    config,
+    get system() {
+      return system;
+    },
+    get runtime() {
+      return runtime;
+    },
+    async restart(next = {}) {
+      await runtime.stop();
+      system = next.system ?? new SimSystem(next.clock ? { clock: next.clock } : {});
+      runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...(next.clock ? { clock: next.clock } : {}) });
+      return runtime;
+    },
+    async close() {
+      await runtime.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** The next dispatcher event of a kind that satisfies `pick`, or a rejection after `ms`. */
+export function next<K extends keyof DispatcherEvents>(
+  runtime: Runtime,
+  kind: K,
+  pick: (...args: DispatcherEvents[K]) => boolean = () => true,
+  ms = 10_000,
+): Promise<DispatcherEvents[K][0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no "${String(kind)}" event within ${ms} ms`));
+    }, ms);
+    const off = runtime.dispatcher.events.on(kind, ((...args: DispatcherEvents[K]) => {
+      if (!pick(...args)) return;
+      clearTimeout(timer);
+      off();
+      resolve(args[0]);
+    }) as never);
+  });
+}
+
+/** The next run of the named task to finish. */
+export function finished(runtime: Runtime, taskName: string, ms?: number) {
+  return next(runtime, 'finished', (e) => e.name === taskName, ms).then((e) => e.result);
+}
+
+export function taskId(runtime: Runtime, name: string): string {
+  const record = runtime.registry.records().find((r) => r.name === name);
+  if (!record) throw new Error(`no registration named ${name}`);
+  return record.taskId;
+}
+
+/** Let pending I/O callbacks and microtasks run. */
+export function tick(ms = 0): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
