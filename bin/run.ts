@@ -7,9 +7,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createBoard } from '../drivers/board.js';
 import { loadConfig, resolveConfigPath } from '../runtime/config.js';
-import { ControlServer } from '../runtime/control-server.js';
-import { errorMessage, VigilError } from '../runtime/errors.js';
-import { statePaths } from '../runtime/paths.js';
+import { errorMessage } from '../runtime/errors.js';
 import { DevicePolicy } from '../runtime/policy.js';
 import { Runtime } from '../runtime/runtime.js';
 
@@ -38,14 +36,7 @@ async function run(options: RunOptions): Promise<void> {
   if (options.state) config.stateDir = resolve(options.state);
   const board = createBoard(config, { sim: options.sim === true });
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const runtime = await Runtime.start({ config, drivers: board, ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
-  let control: ControlServer;
-  try {
-    control = await ControlServer.listen(statePaths(config.stateDir).socket, (method, params) => handle(runtime, method, params));
-  } catch (err) {
-    await runtime.stop();
-    throw err;
-  }
+  const runtime = await Runtime.start({ config, drivers: board, control: true, ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -55,11 +46,13 @@ async function run(options: RunOptions): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    void (async () => {
-      await control.close();
-      await runtime.stop();
-      process.exit(0);
-    })();
+    runtime.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`vigil: stopping failed: ${errorMessage(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -73,21 +66,4 @@ async function run(options: RunOptions): Promise<void> {
   });
   // An in-process task's stray rejection must not take the runtime down; it is logged instead.
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: errorMessage(reason) }, `unhandled rejection in the runtime (an in-process task?): ${errorMessage(reason)}`));
-}
-
-function handle(runtime: Runtime, method: string, params: Record<string, unknown>): unknown {
-  switch (method) {
-    case 'ping':
-      return { pid: process.pid };
-    case 'status':
-      return runtime.status();
-    case 'trigger': {
-      const args = typeof params.args === 'object' && params.args !== null ? (params.args as Record<string, string>) : {};
-      return runtime.trigger(String(params.name), args);
-    }
-    case 'emit':
-      return runtime.emit(String(params.id), {}, 'vigil emit');
-    default:
-      throw new VigilError('UNKNOWN_METHOD', `unknown control method "${method}": expected ping, status, trigger or emit`);
-  }
 }

@@ -43,7 +43,9 @@ export class Capabilities {
     const provider = this.#providers.get(name);
     const target = provider?.target?.(args);
     const wanted = target === undefined ? name : `${name}:${target}`;
-    if (!declares(declared, name, target)) {
+    // Without a provider the target cannot be known; any declaration of the capability counts.
+    const allowed = provider ? declares(declared, name, target) : declared.some((d) => d === name || d.startsWith(`${name}:`));
+    if (!allowed) {
       const has = declared.length ? declared.join(', ') : 'none';
       throw new CapabilityError(wanted, `task "${caller.name}" of bundle "${caller.bundle}" used capability ${wanted}, which its manifest does not declare (it declares: ${has})`);
     }

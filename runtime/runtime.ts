@@ -21,6 +21,8 @@ import { errorMessage, VigilError } from './errors.js';
 import { InProcessHost } from './host/inprocess-host.js';
 import { WorkerHost } from './host/worker-host.js';
 import { WorkerPool } from './host/worker-pool.js';
+import { ControlServer } from './control-server.js';
+import { handleControl } from './control-methods.js';
 import { createLogger, type Logger } from './logger.js';
 import { statePaths } from './paths.js';
 import { DevicePolicy } from './policy.js';
@@ -46,6 +48,11 @@ export interface RuntimeOptions {
   logSync?: boolean;
   /** Extra trigger definitions (drivers of later families, tests). */
   triggers?: TriggerDefinition[];
+  /**
+   * Serve the control socket in the state directory. It is opened first: it is also the lock
+   * that keeps a second runtime off the same state.
+   */
+  control?: boolean;
 }
 
 export interface TriggerOutcome {
@@ -78,6 +85,7 @@ export class Runtime {
   #worker: WorkerHost;
   #offs: Unsubscribe[] = [];
   #stopping: Promise<void> | undefined;
+  #control: ControlServer | undefined;
 
   private constructor(options: RuntimeOptions, store: Store, logger: { logger: Logger; close(): Promise<void> }, startedAt: number) {
     const { config } = options;
@@ -164,6 +172,13 @@ export class Runtime {
     const { config } = options;
     const paths = statePaths(config.stateDir);
     mkdirSync(dirname(paths.logFile), { recursive: true, mode: 0o700 });
+    let runtime: Runtime | undefined;
+    const control = options.control
+      ? await ControlServer.listen(paths.socket, (method, params) => {
+          if (!runtime) throw new VigilError('STARTING', 'the runtime is still starting: try again in a moment');
+          return handleControl(runtime, method, params);
+        })
+      : undefined;
     const logger = createLogger({
       level: config.logging.level,
       file: { path: paths.logFile, maxBytes: Math.round(config.logging.maxFileMb * 1024 * 1024), files: config.logging.files },
@@ -182,10 +197,11 @@ export class Runtime {
       });
     } catch (err) {
       log.fatal({ evt: 'runtime', phase: 'stopped', err: { code: (err as VigilError).code, message: errorMessage(err) } }, errorMessage(err));
-      await logger.close();
+      await Promise.all([logger.close(), control?.close()]);
       throw err;
     }
-    const runtime = new Runtime(options, store, logger, startedAt);
+    runtime = new Runtime(options, store, logger, startedAt);
+    runtime.#control = control;
     await runtime.#open();
     runtime.readyMs = Math.round(performance.now() - t0);
     log.info({ evt: 'runtime', phase: 'ready', ms: runtime.readyMs, bundles: runtime.bundles.loaded.size, tasks: runtime.registry.records().length }, 'vigil ready');
@@ -288,6 +304,7 @@ export class Runtime {
     } catch (err) {
       log.error({ evt: 'store', err: { code: (err as VigilError).code, message: errorMessage(err) } }, `the store could not be written at stop: ${errorMessage(err)}`);
     }
+    await this.#control?.close();
     log.info({ evt: 'runtime', phase: 'stopped' }, 'vigil stopped');
     await this.#closeLogger();
   }

@@ -1,0 +1,76 @@
+/**
+ * Crash safety of the whole runtime: a runtime process under a write storm is killed with
+ * SIGKILL at random moments, again and again on the same state; every time, the store on disk
+ * is valid and holds every registration — the bundle's and those made through the API, which
+ * exist nowhere else — with the same ids, and the runtime starts again on it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Store } from '../runtime/store.js';
+import { repoRoot } from './helpers/cli.js';
+import { tempDir, writeBundle } from './helpers/harness.js';
+
+const KILLS = 22;
+
+function startChild(configFile: string): { ready: Promise<string[]>; kill: () => Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/runtime-storm-child.ts', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const ready = new Promise<string[]>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = /READY (.*)\n/.exec(out);
+      if (line) resolve(JSON.parse(line[1]!) as string[]);
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    void exited.then(() => reject(new Error(`the runtime exited before READY:\n${err}`)));
+  });
+  return {
+    ready,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+test(`a runtime killed ${KILLS} times mid-storm always restarts on a valid store with every registration`, { timeout: 180_000 }, async () => {
+  const root = tempDir('vigil-crash-');
+  const configFile = join(root, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ stateDir: 'state', bundlesDir: 'bundles', drivers: { system: { binding: 'sim' } } }));
+  writeBundle(join(root, 'bundles'), {
+    name: 'storm',
+    tasks: Array.from({ length: 30 }, (_, i) => ({
+      name: `t${i}`,
+      entry: 't.js',
+      isolation: 'inprocess',
+      trigger: { type: 'CustomSystemEventTrigger', triggerId: `storm.${i % 5}` },
+    })),
+    files: { 't.js': 'export default function run(i) { i.progress = 100; }' },
+  });
+
+  const first = startChild(configFile);
+  const expected = await first.ready;
+  assert.equal(expected.length, 50);
+  await first.kill();
+
+  let withRuns = 0;
+  for (let round = 0; round < KILLS; round++) {
+    // What is on disk right now, read the way the runtime reads it.
+    const store = await Store.open({ dir: join(root, 'state') });
+    const onDisk = Object.values(store.data.registrations).map((r) => `${r.source}:${r.name}:${r.taskId}`).sort();
+    assert.deepEqual(onDisk, expected, `round ${round}: registrations intact`);
+    if (Object.values(store.data.runs).some((runs) => runs.length > 0)) withRuns++;
+    await store.close();
+
+    const child = startChild(configFile);
+    assert.deepEqual(await child.ready, expected, `round ${round}: the runtime restarted with the same ids`);
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 600));
+    await child.kill();
+  }
+  assert.ok(withRuns > KILLS / 2, `the storm reached the disk in most rounds (${withRuns}/${KILLS})`);
+});
