@@ -34,7 +34,7 @@ async function run(options: RunOptions): Promise<void> {
   const configFile = resolveConfigPath(options.config);
   const config = loadConfig(configFile);
   if (options.state) config.stateDir = resolve(options.state);
-  const board = createBoard(config, { sim: options.sim === true });
+  const board = await createBoard(config, { sim: options.sim === true });
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const runtime = await Runtime.start({ config, drivers: board, control: true, ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
 

@@ -23,6 +23,8 @@ program.addCommand(runCommand());
 program.addCommand(statusCommand());
 program.addCommand(triggerCommand());
 program.addCommand(emitCommand());
+// Subcommands do not inherit these from the program.
+for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 
 try {
   await program.parseAsync(process.argv);

@@ -105,14 +105,18 @@ export class Broker {
     };
   }
 
-  /** The definition a trigger resolves to; throws a typed error when nothing implements it. */
-  definitionFor(trigger: { type: string; triggerType?: unknown }): TriggerDefinition {
+  /**
+   * The definition a trigger resolves to; throws a typed error when nothing implements it.
+   * `field` ("tasks[1].trigger") makes the message say which trigger of a manifest is meant.
+   */
+  definitionFor(trigger: { type: string; triggerType?: unknown }, field?: string): TriggerDefinition {
     const id = trigger.type === 'SystemTrigger' ? `SystemTrigger:${String(trigger.triggerType)}` : trigger.type;
     const found = this.#definitions.get(id);
     if (found) return found;
+    const where = field ? `${field}: ` : '';
     const hint = knownTriggerHint(id);
-    if (hint !== undefined) throw new UnsupportedTriggerError(id, `${id.replace(':', ' ')} is not supported on this device yet: ${hint}`);
-    throw new RegistrationError('TRIGGER_UNKNOWN', `unknown trigger type ${JSON.stringify(trigger.type)}: expected one of ${[...this.supportedTypes()].join(', ')}`);
+    if (hint !== undefined) throw new UnsupportedTriggerError(id, `${where}${id.replace(':', ' ')} is not supported on this device yet: ${hint}`);
+    throw new RegistrationError('TRIGGER_UNKNOWN', `${where}unknown trigger type ${JSON.stringify(trigger.type)}: expected one of ${[...this.supportedTypes()].join(', ')}`);
   }
 
   supportedTypes(): Set<string> {
@@ -136,9 +140,9 @@ export class Broker {
     // reads as a typo, not as "not supported".
     if (data.type === 'SystemTrigger') {
       const trigger = parseSystemTrigger(data, ctx);
-      return { trigger, definition: this.definitionFor(trigger) };
+      return { trigger, definition: this.definitionFor(trigger, `${ctx.field}.triggerType`) };
     }
-    const definition = this.definitionFor(data as { type: string });
+    const definition = this.definitionFor(data as { type: string }, `${ctx.field}.type`);
     return { trigger: definition.parse ? definition.parse(data, ctx) : (data as TriggerData), definition };
   }
 

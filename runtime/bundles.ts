@@ -11,7 +11,7 @@ import { join, normalize, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AccessManager } from './access.js';
 import type { Dispatcher } from './dispatcher.js';
-import { ManifestError, RegistrationError, VigilError, errorMessage } from './errors.js';
+import { ManifestError, RegistrationError, TaskError, VigilError, errorMessage } from './errors.js';
 import type { InProcessHost } from './host/inprocess-host.js';
 import type { Logger } from './logger.js';
 import { loadManifest, type Manifest, type ManifestTask } from './manifest.js';
@@ -66,7 +66,13 @@ export class BundleManager {
 
   moduleUrl(entry: TaskEntryPoint): string {
     const bundle = this.loaded.get(entry.bundle);
-    if (!bundle) throw new RegistrationError('ENTRY_POINT_INVALID', `bundle "${entry.bundle}" is not loaded (no ${entry.bundle}/manifest.json in ${this.#d.dir})`);
+    if (!bundle) {
+      const rejected = this.rejected.get(entry.bundle);
+      throw new TaskError(
+        'TASK_LOAD_FAILED',
+        rejected ? `bundle "${entry.bundle}" is not loaded: it was rejected (${rejected.error.message})` : `bundle "${entry.bundle}" is not loaded (there is no ${entry.bundle}/manifest.json in ${this.#d.dir})`,
+      );
+    }
     // The fingerprint in the URL makes a replaced bundle a new module for the in-process loader.
     return `${pathToFileURL(join(bundle.dir, normalize(entry.module))).href}?v=${bundle.fingerprint}`;
   }

@@ -5,128 +5,127 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ConfigError, errorMessage } from './errors.js';
 import { defaultConfigPath, SYSTEM_CONFIG_PATH } from './paths.js';
-import { describeIssue } from './schema-errors.js';
+import { check, describeIssue, keyed } from './schema-errors.js';
 
-const accessStatus = z.enum(['AlwaysAllowed', 'AllowedSubjectToSystemPolicy', 'DeniedBySystemPolicy', 'DeniedByUser']);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const positive = () => v.pipe(v.number(), v.gtValue(0));
+const text = () => v.pipe(v.string(), v.minLength(1));
 
-const bundlePolicy = z.strictObject({
+const accessStatus = v.picklist(['AlwaysAllowed', 'AllowedSubjectToSystemPolicy', 'DeniedBySystemPolicy', 'DeniedByUser']);
+
+const bundlePolicy = v.strictObject({
   /** What requestAccess() answers for this bundle. */
-  access: accessStatus.optional(),
+  access: v.optional(accessStatus),
   /** Trigger types it may register ("TimeTrigger", "SystemTrigger", "SystemTrigger:TimeZoneChange"); all when absent. */
-  triggers: z.array(z.string().min(1)).optional(),
+  triggers: v.optional(v.array(text())),
   /** Whether its tasks may run in the runtime's own thread. */
-  inProcess: z.boolean().optional(),
+  inProcess: v.optional(v.boolean()),
   /** Capabilities its manifest may declare (prefixes: "events.emit" allows "events.emit:x"); all when absent. */
-  capabilities: z.array(z.string().min(1)).optional(),
+  capabilities: v.optional(v.array(text())),
 });
 
-const threshold = z.strictObject({
-  medium: z.number().optional(),
-  high: z.number().optional(),
-  margin: z.number().nonnegative().optional(),
+const threshold = v.strictObject({
+  medium: v.optional(v.number()),
+  high: v.optional(v.number()),
+  margin: v.optional(v.pipe(v.number(), v.minValue(0))),
 });
 
-export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
-  device: z.strictObject({ name: z.string().min(1).default('vigil') }).prefault({}),
+export const configSchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  device: v.optional(v.strictObject({ name: v.optional(text(), 'vigil') }), {}),
   /** Registrations, logs and the control socket; relative to this file. */
-  stateDir: z.string().min(1),
+  stateDir: text(),
   /** Where bundles are loaded from (one directory per bundle); relative to this file. */
-  bundlesDir: z.string().min(1),
-  drivers: z
-    .strictObject({
-      system: z
-        .strictObject({
-          binding: z.enum(['linux', 'sim']).default('linux'),
-          pollMs: z.number().int().min(100).default(2000),
-          probe: z
-            .strictObject({
-              host: z.string().min(1),
-              port: z.number().int().min(1).max(65535),
-              intervalMs: z.number().int().min(1000).optional(),
-              timeoutMs: z.number().int().min(100).optional(),
-            })
-            .optional(),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
+  bundlesDir: text(),
+  drivers: v.optional(
+    v.strictObject({
+      system: v.optional(
+        v.strictObject({
+          binding: v.optional(v.picklist(['linux', 'sim']), 'linux'),
+          pollMs: v.optional(int(100), 2000),
+          probe: v.optional(
+            v.strictObject({
+              host: text(),
+              port: int(1, 65535),
+              intervalMs: v.optional(int(1000)),
+              timeoutMs: v.optional(int(100)),
+            }),
+          ),
+        }),
+        {},
+      ),
+    }),
+    {},
+  ),
   /** The simulated board's script (used with the sim bindings). */
-  sim: z
-    .strictObject({
-      timeline: z.array(z.record(z.string(), z.unknown())).default([]),
-      repeatSec: z.number().positive().optional(),
-    })
-    .optional(),
-  policy: z
-    .strictObject({
+  sim: v.optional(
+    v.strictObject({
+      timeline: v.optional(v.array(v.record(v.string(), v.unknown())), []),
+      repeatSec: v.optional(positive()),
+    }),
+  ),
+  policy: v.optional(
+    v.strictObject({
       /** The seed's 15-minute minimum; lower it only for development. */
-      minTimeTriggerMinutes: z.number().positive().default(15),
-      quotas: z
-        .strictObject({
-          defaultSec: z.number().positive().default(30),
-          longRunningSec: z.number().positive().default(600),
-        })
-        .prefault({}),
-      memory: z
-        .strictObject({
-          defaultMb: z.number().int().min(8).default(32),
-          maxMb: z.number().int().min(8).default(128),
-        })
-        .prefault({}),
+      minTimeTriggerMinutes: v.optional(positive(), 15),
+      quotas: v.optional(v.strictObject({ defaultSec: v.optional(positive(), 30), longRunningSec: v.optional(positive(), 600) }), {}),
+      memory: v.optional(v.strictObject({ defaultMb: v.optional(int(8), 32), maxMb: v.optional(int(8), 128) }), {}),
       /** A task holding a deferral this long without progress is cancelled (IdleTask). */
-      idleSec: z.number().positive().default(120),
+      idleSec: v.optional(positive(), 120),
       /** Time a cancelled task gets to finish before it is stopped. */
-      cancelGraceMs: z.number().int().nonnegative().default(5000),
+      cancelGraceMs: v.optional(int(0), 5000),
       /** Time running tasks get at shutdown. */
-      shutdownGraceMs: z.number().int().nonnegative().default(5000),
+      shutdownGraceMs: v.optional(int(0), 5000),
       /** Activations queued per registration while an instance runs. */
-      maxQueued: z.number().int().min(1).default(16),
-      pool: z
-        .strictObject({
-          warm: z.number().int().min(0).max(16).default(1),
-          maxWorkers: z.number().int().min(1).max(64).default(4),
-        })
-        .prefault({}),
+      maxQueued: v.optional(int(1), 16),
+      /** Workers kept ready for isolated tasks; kept only `keepWarmSec` after the last isolated run (0: always). */
+      pool: v.optional(
+        v.strictObject({ warm: v.optional(int(0, 16), 1), maxWorkers: v.optional(int(1, 64), 4), keepWarmSec: v.optional(v.pipe(v.number(), v.minValue(0)), 60) }),
+        {},
+      ),
       /** What under-voltage or throttling does to running tasks. */
-      energySaver: z.enum(['cancel', 'ignore']).default('cancel'),
-      access: z
-        .strictObject({
-          default: accessStatus.default('AllowedSubjectToSystemPolicy'),
-          bundles: z.record(z.string(), bundlePolicy).default({}),
-        })
-        .prefault({}),
+      energySaver: v.optional(v.picklist(['cancel', 'ignore']), 'cancel'),
+      access: v.optional(
+        v.strictObject({
+          default: v.optional(accessStatus, 'AllowedSubjectToSystemPolicy'),
+          bundles: v.optional(keyed(bundlePolicy), {}),
+        }),
+        {},
+      ),
       /** Runs remembered per task in the store. */
-      runsKept: z.number().int().min(1).max(1000).default(20),
-    })
-    .prefault({}),
-  workCost: z
-    .strictObject({
-      memAvailablePct: threshold.optional(),
-      memPressureSome10: threshold.optional(),
-      loadPerCore: threshold.optional(),
-      socTempC: threshold.optional(),
-      holdDownSec: z.number().nonnegative().optional(),
-    })
-    .prefault({}),
-  logging: z
-    .strictObject({
-      level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-      maxFileMb: z.number().positive().default(5),
-      files: z.number().int().min(1).max(50).default(3),
-    })
-    .prefault({}),
+      runsKept: v.optional(int(1, 1000), 20),
+    }),
+    {},
+  ),
+  workCost: v.optional(
+    v.strictObject({
+      memAvailablePct: v.optional(threshold),
+      memPressureSome10: v.optional(threshold),
+      loadPerCore: v.optional(threshold),
+      socTempC: v.optional(threshold),
+      holdDownSec: v.optional(v.pipe(v.number(), v.minValue(0))),
+    }),
+    {},
+  ),
+  logging: v.optional(
+    v.strictObject({
+      level: v.optional(v.picklist(['trace', 'debug', 'info', 'warn', 'error']), 'info'),
+      maxFileMb: v.optional(positive(), 5),
+      files: v.optional(int(1, 50), 3),
+    }),
+    {},
+  ),
 });
 
-export type DeviceConfig = z.output<typeof configSchema> & {
+export type DeviceConfig = v.InferOutput<typeof configSchema> & {
   /** The file it came from (paths in it are resolved against its directory). */
   file: string;
 };
 export type DevicePolicyConfig = DeviceConfig['policy'];
-export type BundlePolicyConfig = z.output<typeof bundlePolicy>;
+export type BundlePolicyConfig = v.InferOutput<typeof bundlePolicy>;
 
 /** --config FILE, else $VIGIL_CONFIG, else /etc/vigil/config.json if present, else the embedded default. */
 export function resolveConfigPath(flag?: string): string {
@@ -156,16 +155,15 @@ export function loadConfig(file: string): DeviceConfig {
 
 export function parseConfig(raw: unknown, file: string): DeviceConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`config ${file} must be a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+    throw new ConfigError(`config ${file} must be a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) {
-    const first = result.error.issues[0]!;
-    const { field, text } = describeIssue(first, '');
-    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
+  const result = check(configSchema, raw);
+  if (!result.ok) {
+    const { field, text } = describeIssue(result.issue, '', configSchema);
+    const more = result.count > 1 ? ` (and ${result.count - 1} more problem(s))` : '';
     throw new ConfigError(`config ${file}: ${text}${more}`, { path: field });
   }
-  const config = result.data;
+  const config = result.value;
   const base = dirname(resolve(file));
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const policy = config.policy;

@@ -14,6 +14,7 @@ import { firstUnmet, throttleCounterFor } from './conditions.js';
 import type { DeviceState, DeviceStateChange } from './device-state.js';
 import { Emitter } from './emitter.js';
 import type { BackgroundTaskCancellationReason } from './enums.js';
+import { errorMessage, TaskError } from './errors.js';
 import type { InProcessHost } from './host/inprocess-host.js';
 import type { TaskHost } from './host/host.js';
 import type { Logger } from './logger.js';
@@ -194,7 +195,17 @@ export class Dispatcher {
     const instanceId = randomUUID();
     const entryless = record.entryPoint.module === '';
     const handler = entryless ? d.activationHandler(record) : undefined;
-    const isolated = record.isolation === 'worker' && !entryless;
+    let moduleUrl: string | undefined;
+    let loadError: TaskError | undefined;
+    if (!entryless) {
+      try {
+        moduleUrl = d.moduleUrl(record.entryPoint);
+      } catch (err) {
+        // A trigger source must never see this throw: the run fails, and says why.
+        loadError = err instanceof TaskError ? err : new TaskError('TASK_LOAD_FAILED', errorMessage(err), { cause: err });
+      }
+    }
+    const isolated = record.isolation === 'worker' && !entryless && !loadError;
     const host = isolated ? d.worker : d.inprocess;
     const cost = d.state.values.workCost;
     const budgetBytes = isolated ? policy.budgetBytes(record.memoryMb, cost) : undefined;
@@ -213,7 +224,9 @@ export class Dispatcher {
       capabilities: record.capabilities,
       ...(budgetBytes !== undefined ? { budgetBytes } : {}),
       // Entry-point-less tasks run through a backgroundActivated handler (when there is one).
-      ...(entryless ? (handler ? { handler } : {}) : { moduleUrl: d.moduleUrl(record.entryPoint), exportName: record.entryPoint.export }),
+      ...(handler ? { handler } : {}),
+      ...(moduleUrl ? { moduleUrl, exportName: record.entryPoint.export } : {}),
+      ...(loadError ? { loadError } : {}),
     };
     const supervisor = new RunSupervisor({
       request,

@@ -10,6 +10,11 @@
  * renames happen only when nothing of the old file is still buffered, so each chunk (one pino
  * record) lies whole in exactly one file. Only a failing disk or a flushSync() with a rotation
  * pending can push a file past the cap, never by losing records.
+ *
+ * What waits in memory is bounded too (`maxBacklogBytes`): when events come faster than the
+ * card can take their log lines, further lines are dropped and counted, and a warning saying
+ * how many were lost is written once the log has caught up. A log must never eat the RAM of
+ * the device it describes, nor make a shutdown wait minutes for a backlog.
  */
 import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -26,6 +31,8 @@ export interface RotatingFileOptions {
   files: number;
   /** Write synchronously (each write is on disk when `write` returns). Default false. */
   sync?: boolean;
+  /** Log bytes that may wait in memory before new lines are dropped. Default 8 MB. */
+  maxBacklogBytes?: number;
 }
 
 // sonic-boom is CommonJS: its default export is the class, which also carries itself as `.SonicBoom`
@@ -52,8 +59,13 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
    * cannot prove the buffer is empty; only a 'drain' (buffer empty) can.
    */
   #uncertain = false;
-  /** Chunks that wait for a rotation, in order. Non-empty means a rotation is pending. */
+  /** Chunks that wait for a rotation, in order, from #heldHead. Non-empty means a rotation is pending. */
   #held: Held[] = [];
+  #heldHead = 0;
+  #heldBytes = 0;
+  readonly #maxBacklog: number;
+  /** Lines dropped since the last notice. */
+  #dropped = 0;
   #pumping = false;
   #everOpened = false;
   #openError: Error | undefined;
@@ -77,7 +89,12 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
     this.#size = this.#landed = existingSize(options.path);
     this.#pruneBeyond(options.files);
 
-    this.#sonic = new SonicBoom({ dest: options.path, append: true, mkdir: true, sync: this.#sync });
+    this.#maxBacklog = options.maxBacklogBytes ?? 8 * 1024 * 1024;
+    // The backlog is enforced in write(); sonic-boom's own limit, set higher, is only a backstop.
+    this.#sonic = new SonicBoom({ dest: options.path, append: true, mkdir: true, sync: this.#sync, maxLength: this.#maxBacklog * 2 });
+    this.#sonic.on('drop', () => {
+      this.#dropped++;
+    });
     this.#sonic.on('ready', () => {
       this.#everOpened = true;
       this.#openError = undefined;
@@ -105,10 +122,42 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
   write(chunk: string): boolean {
     if (this.#closing) return false;
     const bytes = Buffer.byteLength(chunk);
-    if (this.#held.length === 0 && !this.#wouldOverflow(bytes)) return this.#submit(chunk, bytes);
+    if (this.#backlog() + bytes > this.#maxBacklog) {
+      this.#dropped++;
+      return false;
+    }
+    if (this.#heldCount() === 0 && !this.#wouldOverflow(bytes)) return this.#submit(chunk, bytes);
     this.#held.push({ chunk, bytes });
+    this.#heldBytes += bytes;
     this.#pump();
     return false;
+  }
+
+  /** Lines dropped because the log could not keep up, not yet reported in the file. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes accepted but not yet on disk. */
+  #backlog(): number {
+    return this.#heldBytes + Math.max(0, this.#size - this.#landed);
+  }
+
+  #heldCount(): number {
+    return this.#held.length - this.#heldHead;
+  }
+
+  #shiftHeld(): Held | undefined {
+    const next = this.#held[this.#heldHead];
+    if (!next) return undefined;
+    this.#heldHead++;
+    this.#heldBytes -= next.bytes;
+    // Compact now and then: shifting a long array one element at a time is quadratic.
+    if (this.#heldHead > 1024 && this.#heldHead * 2 > this.#held.length) {
+      this.#held = this.#held.slice(this.#heldHead);
+      this.#heldHead = 0;
+    }
+    return next;
   }
 
   /**
@@ -117,7 +166,7 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
    * having them on disk matters more than the exact cap.
    */
   flushSync(): void {
-    for (const { chunk, bytes } of this.#held.splice(0)) this.#submit(chunk, bytes);
+    for (let next = this.#shiftHeld(); next; next = this.#shiftHeld()) this.#submit(next.chunk, next.bytes);
     try {
       this.#sonic.flushSync();
       if (!this.#sync) this.#uncertain = true;
@@ -133,6 +182,7 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
     this.#ended = new Promise<void>((resolve, reject) => {
       const finish = (): void => {
         this.#whenIdle = undefined;
+        if (this.#dropped > 0 && this.#everOpened) this.#noteDropped();
         if (!this.#everOpened && this.#openError) {
           reject(this.#openError);
           return;
@@ -153,7 +203,7 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
         this.#sonic.on('error', onError);
         this.#sonic.end();
       };
-      if (this.#held.length === 0) finish();
+      if (this.#heldCount() === 0) finish();
       else this.#whenIdle = finish;
     });
     return this.#ended;
@@ -165,17 +215,28 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
   }
 
   #submit(chunk: string, bytes: number): boolean {
+    if (this.#dropped > 0 && this.#backlog() < this.#maxBacklog / 2) this.#noteDropped();
     this.#size += bytes;
     return this.#sonic.write(chunk);
   }
 
+  /** The log has caught up: say, in the log itself, how much of it is missing. */
+  #noteDropped(): void {
+    const count = this.#dropped;
+    this.#dropped = 0;
+    const note = `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, evt: 'runtime', dropped: count, msg: `the log could not keep up: ${count} line(s) were dropped` })}\n`;
+    const bytes = Buffer.byteLength(note);
+    this.#size += bytes;
+    this.#sonic.write(note);
+  }
+
   /** Moves held chunks into the file, rotating each time the old file has fully landed. */
   #pump(): void {
-    if (this.#pumping || this.#held.length === 0) return;
+    if (this.#pumping || this.#heldCount() === 0) return;
     this.#pumping = true;
     try {
-      while (this.#held.length > 0) {
-        const next = this.#held[0]!;
+      while (this.#heldCount() > 0) {
+        const next = this.#held[this.#heldHead]!;
         if (this.#wouldOverflow(next.bytes)) {
           // Bytes of the old file still buffered would land in the new one after a reopen.
           if (this.#uncertain || this.#landed < this.#size) {
@@ -184,7 +245,7 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
           }
           this.#rotate();
         }
-        this.#held.shift();
+        this.#shiftHeld();
         this.#submit(next.chunk, next.bytes);
       }
     } finally {
@@ -223,7 +284,7 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
     // and if a rotation comes first they go to the new file.
     this.#uncertain = false;
     this.#landed = this.#size;
-    if (this.#held.length > 0) queueMicrotask(() => this.#pump());
+    if (this.#heldCount() > 0) queueMicrotask(() => this.#pump());
     if (this.listenerCount('error') > 0) {
       this.emit('error', err);
       return;

@@ -6,40 +6,40 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, normalize, sep } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ManifestError, errorMessage } from './errors.js';
-import { describeIssue } from './schema-errors.js';
+import { check, describeIssue } from './schema-errors.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
-const taskSchema = z.strictObject({
-  name: z.string().regex(TASK_NAME, 'expected letters, digits, "_", "." or "-" (at most 128)'),
-  description: z.string().optional(),
-  entry: z.string().min(1),
-  export: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'expected a JavaScript export name').default('default'),
-  trigger: z.looseObject({ type: z.string() }),
-  conditions: z.array(z.union([z.string(), z.looseObject({})])).default([]),
-  cancelOnConditionLoss: z.boolean().default(false),
-  isNetworkRequested: z.boolean().default(false),
-  group: z.string().min(1).max(64).optional(),
-  isolation: z.enum(['worker', 'inprocess']).default('worker'),
-  memoryMb: z.number().int().min(1).max(4096).optional(),
-  timeoutSec: z.number().positive().max(86_400).optional(),
-  capabilities: z.array(z.string()).default([]),
+const taskSchema = v.strictObject({
+  name: v.pipe(v.string(), v.regex(TASK_NAME, 'letters, digits, "_", "." or "-" (at most 128)')),
+  description: v.optional(v.string()),
+  entry: v.pipe(v.string(), v.minLength(1)),
+  export: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_$][\w$]*$/, 'a JavaScript export name')), 'default'),
+  trigger: v.looseObject({ type: v.string() }),
+  conditions: v.optional(v.array(v.union([v.string(), v.looseObject({})])), []),
+  cancelOnConditionLoss: v.optional(v.boolean(), false),
+  isNetworkRequested: v.optional(v.boolean(), false),
+  group: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  isolation: v.optional(v.picklist(['worker', 'inprocess']), 'worker'),
+  memoryMb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
+  timeoutSec: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(86_400))),
+  capabilities: v.optional(v.array(v.string()), []),
 });
 
-const manifestSchema = z.strictObject({
-  $schema: z.string().optional(),
-  name: z.string().regex(NAME, 'expected lower-case letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit'),
-  version: z.string().regex(VERSION, 'expected a version such as "1.0.0"'),
-  description: z.string().optional(),
-  tasks: z.array(taskSchema).min(1),
+const manifestSchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  name: v.pipe(v.string(), v.regex(NAME, 'lower-case letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit')),
+  version: v.pipe(v.string(), v.regex(VERSION, 'a version such as "1.0.0"')),
+  description: v.optional(v.string()),
+  tasks: v.pipe(v.array(taskSchema), v.minLength(1)),
 });
 
-export type Manifest = z.output<typeof manifestSchema>;
-export type ManifestTask = z.output<typeof taskSchema>;
+export type Manifest = v.InferOutput<typeof manifestSchema>;
+export type ManifestTask = v.InferOutput<typeof taskSchema>;
 
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
@@ -64,12 +64,12 @@ export function loadManifest(dir: string, expectedName?: string): Manifest {
     return fail(`is not valid JSON: ${errorMessage(err)}`, undefined, 'MANIFEST_NOT_JSON');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(`must be a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
-  const parsed = manifestSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    const { field, text: why } = describeIssue(parsed.error.issues[0]!);
+  const parsed = check(manifestSchema, raw);
+  if (!parsed.ok) {
+    const { field, text: why } = describeIssue(parsed.issue, '', manifestSchema);
     return fail(why, field);
   }
-  const manifest = parsed.data;
+  const manifest = parsed.value;
   if (expectedName !== undefined && manifest.name !== expectedName) {
     fail(`name is "${manifest.name}" but the bundle's directory is "${expectedName}": expected them to match`, 'name');
   }

@@ -127,8 +127,9 @@ export class TaskRegistry {
   }
 
   /** Arm every registration whose trigger can still fire (at start, and after a policy change). */
-  armAll(onError: (record: RegistrationRecord, err: unknown) => void): void {
+  armAll(pick: (record: RegistrationRecord) => boolean, onError: (record: RegistrationRecord, err: unknown) => void): void {
     for (const record of this.records()) {
+      if (!pick(record)) continue;
       try {
         this.arm(record);
       } catch (err) {

@@ -107,6 +107,7 @@ export class Runtime {
       warm: config.policy.pool.warm,
       maxWorkers: config.policy.pool.maxWorkers,
       heapCapMb: config.policy.memory.maxMb,
+      keepWarmMs: Math.round(config.policy.pool.keepWarmSec * 1000),
       onError: (err) => this.log.error({ err: errorMessage(err) }, `task worker failed to start: ${errorMessage(err)}`),
     });
     this.#worker = new WorkerHost({ pool: this.pool, heapCapMb: config.policy.memory.maxMb });
@@ -220,7 +221,14 @@ export class Runtime {
       log.error({ evt: 'driver', driver: 'system', binding: this.system.binding, state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
     }
     await this.bundles.load();
-    this.registry.armAll((record, err) =>
+    // A bundle rejected at start keeps its registrations (ids, trigger state) for when it is
+    // fixed, but they are not armed: there is no code to run.
+    for (const bundle of this.bundles.rejected.keys()) {
+      if (this.registry.byBundle(bundle).length > 0) {
+        log.warn({ bundle }, `bundle ${bundle} was rejected: its registrations are kept but not armed until it is fixed`);
+      }
+    }
+    this.registry.armAll((record) => record.source === 'api' || this.bundles.loaded.has(record.entryPoint.bundle), (record, err) =>
       log.error({ task: record.name, err: errorMessage(err) }, `registration ${record.name} cannot be armed: ${errorMessage(err)}`),
     );
     this.dispatcher.resumePending();

@@ -10,23 +10,14 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Low } from 'lowdb';
-import { z } from 'zod';
 import { systemClock } from './clock.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { DurableFile } from './durable-file.js';
-import type { DurableFs, Validation } from './durable-file.js';
+import type { DurableFs } from './durable-file.js';
 import { StoreError, errorMessage } from './errors.js';
+import { checkStore, migrateStore, migrations, type MigrationTable } from './store-schema.js';
 import { STORE_SCHEMA_VERSION, emptyStore } from './store-types.js';
 import type { StoreData } from './store-types.js';
-
-/** Upgrades store data by one schema version; `schemaVersion` is set by the caller. */
-export type Migration = (data: Record<string, unknown>) => Record<string, unknown>;
-
-/** Keyed by the version a migration upgrades *from* (entry 1 turns version 1 into 2). */
-export type MigrationTable = Readonly<Record<number, Migration>>;
-
-/** The migrations this build knows. Empty while there has only been one schema version. */
-export const migrations: MigrationTable = {};
 
 export interface RecoveryInfo {
   /** The file that could not be used. */
@@ -67,22 +58,6 @@ export interface StoreStats {
 }
 
 type WriteOutcome = { ok: true; seq: number } | { ok: false; seq: number; error: StoreError };
-
-const looseRecord = z.looseObject({});
-// Strict about the containers, lenient inside records: a field added by a newer minor version
-// must not make the file "corrupt"; only what identifies a registration is required.
-const storeSchema = z.looseObject({
-  schemaVersion: z.number().int().positive(),
-  registrations: z.record(
-    z.string(),
-    z.looseObject({ taskId: z.string(), name: z.string(), trigger: z.looseObject({ type: z.string() }) }),
-  ),
-  groups: z.record(z.string(), looseRecord),
-  triggerState: z.record(z.string(), looseRecord),
-  throttle: z.record(z.string(), looseRecord),
-  runs: z.record(z.string(), z.array(looseRecord)),
-  access: z.record(z.string(), looseRecord),
-});
 
 export class Store {
   readonly #low: Low<StoreData>;
@@ -259,80 +234,6 @@ export class Store {
     this.#inFlight = outcome;
     return outcome;
   }
-}
-
-/** Runs the migrations from `data.schemaVersion` up to `target`, then checks the result. */
-export function migrateStore(
-  data: Record<string, unknown>,
-  table: MigrationTable,
-  target: number,
-  fileName = 'store.json',
-): StoreData {
-  let version = data.schemaVersion as number;
-  let current = data;
-  while (version < target) {
-    const step = table[version];
-    if (!step) {
-      throw new StoreError(
-        'STORE_MIGRATION_FAILED',
-        `${fileName} has schema version ${version}, and this vigil has no migration from ${version} to ${version + 1}`,
-      );
-    }
-    try {
-      current = { ...step(current), schemaVersion: version + 1 };
-    } catch (err) {
-      throw new StoreError(
-        'STORE_MIGRATION_FAILED',
-        `migrating ${fileName} from schema version ${version} to ${version + 1} failed: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    version += 1;
-  }
-  const checked = storeSchema.safeParse(current);
-  if (!checked.success) {
-    throw new StoreError(
-      'STORE_MIGRATION_FAILED',
-      `${fileName} migrated to schema version ${target} does not match the store schema (${describeIssues(checked.error)})`,
-    );
-  }
-  return current as unknown as StoreData;
-}
-
-/**
- * The validator DurableFile applies to parsed JSON. A newer schema throws (it is not corruption,
- * and falling back to an older backup would silently lose data); an older one is only checked
- * for its envelope here, since its shape is the one its own version defined.
- */
-function checkStore(value: unknown, version: number, fileName: string): Validation<StoreData> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, problem: `is not a JSON object (found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
-  }
-  const found = (value as { schemaVersion?: unknown }).schemaVersion;
-  if (typeof found !== 'number' || !Number.isInteger(found) || found < 1) {
-    return { ok: false, problem: `has no valid schemaVersion (found ${JSON.stringify(found) ?? 'none'}; expected a positive integer)` };
-  }
-  if (found > version) {
-    throw new StoreError(
-      'STORE_TOO_NEW',
-      `${fileName} has schema version ${found}, newer than version ${version} that this vigil understands; ` +
-        `upgrade vigil, or restore a store written by this version`,
-    );
-  }
-  if (found < version) return { ok: true, data: value as StoreData };
-  const checked = storeSchema.safeParse(value);
-  if (!checked.success) return { ok: false, problem: `does not match the store schema (${describeIssues(checked.error)})` };
-  return { ok: true, data: value as StoreData };
-}
-
-/** Zod's issues on one line: "registrations.t1.name: Invalid input: expected string, received undefined". */
-function describeIssues(error: z.ZodError): string {
-  const shown = error.issues.slice(0, 3).map((issue) => {
-    const where = issue.path.map(String).join('.') || '(top level)';
-    return `${where}: ${issue.message}`;
-  });
-  const more = error.issues.length - shown.length;
-  return shown.join('; ') + (more > 0 ? `; and ${more} more` : '');
 }
 
 /** A file-name-safe timestamp: 2026-01-01T00-00-00-000Z. */

@@ -10,6 +10,12 @@ import type {
   SystemTriggerType,
 } from './enums.js';
 
+/**
+ * Custom event ids are dotted names ("door.opened"): they appear in CLIs, logs, capability
+ * names and simulated-board scripts, so every producer checks them the same way.
+ */
+export const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
 export interface TimeTriggerData {
   type: 'TimeTrigger';
   /** Minutes between runs (the seed's freshnessTime). Policy sets the minimum (15 by default). */

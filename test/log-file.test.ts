@@ -204,3 +204,23 @@ test('a nonsensical cap or count is refused with the value quoted', () => {
   assert.throws(() => new RotatingFile({ path: '/nonexistent/x.log', maxBytes: 0, files: 1 }), /maxBytes .* got 0/);
   assert.throws(() => new RotatingFile({ path: '/nonexistent/x.log', maxBytes: 10, files: -1 }), /files .* got -1/);
 });
+
+test('lines beyond the backlog are dropped, counted, and the loss is written into the log', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'vigil.log');
+  // A cap that rotates constantly and a small backlog: a burst without yielding overflows it.
+  const file = new RotatingFile({ path, maxBytes: 10_000, files: 2, maxBacklogBytes: 20_000 });
+  const written = 5_000;
+  for (let n = 0; n < written; n++) file.write(fixedLine(n));
+  const dropped = file.dropped;
+  assert.ok(dropped > 0, 'a 500 kB burst into a 20 kB backlog drops lines');
+  await file.end();
+  const lines = filesInOrder(path, 2).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+  const notes = lines.map((l) => JSON.parse(l) as { n?: number; dropped?: number; msg?: string }).filter((r) => r.dropped !== undefined);
+  assert.equal(notes.length, 1, 'one notice for the burst');
+  assert.equal(notes[0]!.dropped, dropped);
+  assert.match(notes[0]!.msg!, new RegExp(`the log could not keep up: ${dropped} line\\(s\\) were dropped`));
+  // What was kept is in order, and nothing kept is torn.
+  const kept = lines.map((l) => (JSON.parse(l) as { n?: number }).n).filter((n): n is number => n !== undefined);
+  assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+});

@@ -8,8 +8,9 @@ import { FakeClock } from '../runtime/clock.js';
 import { DurableFile, describeJsonError } from '../runtime/durable-file.js';
 import type { DurableFs } from '../runtime/durable-file.js';
 import { StoreError } from '../runtime/errors.js';
-import { Store, migrateStore, migrations } from '../runtime/store.js';
+import { Store } from '../runtime/store.js';
 import type { RecoveryInfo } from '../runtime/store.js';
+import { migrateStore, migrations } from '../runtime/store-schema.js';
 import { STORE_SCHEMA_VERSION, emptyStore } from '../runtime/store-types.js';
 import type { StoreData } from '../runtime/store-types.js';
 import { baseRegistration, runRecord } from './fixtures/store-registrations.js';
@@ -182,12 +183,12 @@ const corruptions: Array<{ name: string; bytes: (good: Buffer) => Buffer; reason
   {
     name: 'valid JSON of the wrong shape',
     bytes: () => Buffer.from(JSON.stringify({ ...emptyStore(), registrations: [] })),
-    reason: /^store\.json does not match the store schema \(registrations: .*expected record, received array\)$/,
+    reason: /^store\.json does not match the store schema \(registrations is \[\]: expected an object keyed by name, not an array\)$/,
   },
   {
     name: 'a registration without its name',
     bytes: () => Buffer.from(JSON.stringify({ ...emptyStore(), registrations: { x: { taskId: 'x', trigger: { type: 'TimeTrigger' } } } })),
-    reason: /^store\.json does not match the store schema \(registrations\.x\.name: .*expected string/,
+    reason: /^store\.json does not match the store schema \(registrations\.x\.name is missing: expected string/,
   },
   { name: 'a JSON array', bytes: () => Buffer.from('[1,2]'), reason: /^store\.json is not a JSON object \(found an array\)$/ },
   {
@@ -329,7 +330,7 @@ test('a missing or broken migration fails loudly', async (t) => {
   );
   assert.throws(
     () => migrateStore({ ...emptyStore() }, { 1: (d) => ({ ...d, runs: 'oops' }) }, 2),
-    isStoreError('STORE_MIGRATION_FAILED', /does not match the store schema \(runs: /),
+    isStoreError('STORE_MIGRATION_FAILED', /does not match the store schema \(runs is \"oops\": expected an object keyed by name/),
   );
   assert.throws(
     () => migrateStore({ ...emptyStore() }, { 1: () => { throw new Error('bad field'); } }, 2),

@@ -4,6 +4,7 @@
  * configuration files, so every step is checked on load and a mistake names the step.
  */
 import { DriverError } from '../../runtime/errors.js';
+import { EVENT_ID } from '../../runtime/trigger.js';
 import type { LinkKind } from './system.js';
 
 export interface SimStep {
@@ -68,6 +69,9 @@ export function validateTimeline(steps: readonly SimStep[], repeatSec: number | 
     for (const key of ['timeZone', 'login', 'logout', 'emit'] as const) {
       const value = step[key];
       if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) bad(i, key, value, 'a non-empty string');
+    }
+    if (typeof step.emit === 'string' && step.emit.trim() !== '' && !EVENT_ID.test(step.emit)) {
+      bad(i, 'emit', step.emit, 'an event id such as "door.opened" (letters, digits, . _ : -)');
     }
     if (step.internet !== undefined && typeof step.internet !== 'boolean') bad(i, 'internet', step.internet, 'true or false');
     if (step.link !== undefined && step.link !== null && !LINK_KINDS.has(step.link)) {

@@ -17,6 +17,8 @@ export interface RunRequest {
   exportName?: string;
   /** The single-process model: a backgroundActivated handler runs the task in-process. */
   handler?: TaskFunction;
+  /** The task's code cannot be found (its bundle was rejected or removed): the run fails with this. */
+  loadError?: TaskError;
   triggerDetails: unknown;
   suspendedCount: number;
   throttle: ThrottleRecord;

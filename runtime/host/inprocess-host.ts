@@ -41,7 +41,9 @@ export class InProcessHost implements TaskHost {
       if (!abandoned) callbacks.ended(err instanceof TaskError ? err : new TaskError('TASK_LOAD_FAILED', String(err), { cause: err }));
     };
 
-    if (request.handler) {
+    if (request.loadError) {
+      fail(request.loadError);
+    } else if (request.handler) {
       begin(request.handler);
     } else if (!request.moduleUrl) {
       const group = request.task.taskGroup;

@@ -37,11 +37,13 @@ export class WorkerHost implements TaskHost {
     let ended = false;
     let pendingCancel: { reason: BackgroundTaskCancellationReason; detail: string } | undefined;
     let peak = 0;
+    const detach: (() => void)[] = [];
 
-    const end = (error: TaskError | undefined) => {
+    const end = (error: TaskError | undefined, keepFor?: string) => {
       if (ended) return;
       ended = true;
-      lease?.release();
+      for (const off of detach.splice(0)) off();
+      lease?.release(keepFor);
       callbacks.ended(error, { peakBytes: peak });
     };
     const send = (message: ToWorker) => {
@@ -49,11 +51,10 @@ export class WorkerHost implements TaskHost {
     };
 
     const attach = (worker: Worker) => {
-      pipeLines(worker.stdout, (line) => callbacks.log('info', line, { stream: 'stdout' }));
-      pipeLines(worker.stderr, (line) => callbacks.log('warn', line, { stream: 'stderr' }));
-      worker.on('message', (message: FromWorker) => {
+      const onMessage = (message: FromWorker) => {
         switch (message.t) {
           case 'started':
+            lease?.started();
             callbacks.started({ warm: lease?.warm ?? false });
             break;
           case 'progress':
@@ -74,11 +75,11 @@ export class WorkerHost implements TaskHost {
             break;
           case 'done':
             peak = Math.max(peak, message.peak);
-            end(message.error ? revive(message.error) : undefined);
+            end(message.error ? revive(message.error) : undefined, message.reusable && !message.error ? request.moduleUrl : undefined);
             break;
         }
-      });
-      worker.on('error', (err: Error & { code?: string }) => {
+      };
+      const onError = (err: Error & { code?: string }) => {
         if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
           end(
             new TaskCanceledError('ResourceRevocation', `the task exhausted its heap (a task worker's V8 limit is ${this.#heapCapMb} MB)`, {
@@ -89,13 +90,16 @@ export class WorkerHost implements TaskHost {
         } else {
           end(new TaskError('WORKER_FAILED', `the task worker failed: ${err.message}`, { cause: err }));
         }
-      });
-      worker.on('exit', (code) => {
+      };
+      const onExit = (code: number) => {
         end(new TaskError('TASK_EXITED', `the task ended its worker with process.exit(${code}) before it completed`));
-      });
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      // A kept worker serves another run later: this run's listeners must not stay behind.
+      detach.push(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
     };
 
-    this.#pool.acquire().then(
+    this.#pool.acquire(request.moduleUrl).then(
       (acquired) => {
         if (ended) {
           acquired.release();
@@ -124,6 +128,9 @@ export class WorkerHost implements TaskHost {
           return;
         }
         if (pendingCancel) send({ t: 'cancel', ...pendingCancel });
+        // After the run message, so reading the task's console output never delays its start.
+        detach.push(pipeLines(acquired.worker.stdout, (line) => callbacks.log('info', line, { stream: 'stdout' })));
+        detach.push(pipeLines(acquired.worker.stderr, (line) => callbacks.log('warn', line, { stream: 'stderr' })));
       },
       (err: Error) => end(new TaskError('WORKER_FAILED', `no task worker could be started: ${err.message}`, { cause: err })),
     );
@@ -137,6 +144,7 @@ export class WorkerHost implements TaskHost {
         // The supervisor has already decided how this run ended; stop the thread quietly.
         if (ended) return;
         ended = true;
+        for (const off of detach.splice(0)) off();
         lease?.release();
       },
       setWorkCost: (value) => send({ t: 'cost', value }),
@@ -154,10 +162,11 @@ function revive(e: SerializedError): TaskError {
   return err;
 }
 
-function pipeLines(stream: Readable | null | undefined, onLine: (line: string) => void): void {
-  if (!stream) return;
+function pipeLines(stream: Readable | null | undefined, onLine: (line: string) => void): () => void {
+  if (!stream) return () => {};
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   rl.on('line', (line) => {
     if (line.trim() !== '') onLine(line);
   });
+  return () => rl.close();
 }

@@ -32,4 +32,5 @@ export type FromWorker =
   | { t: 'log'; level: LogLevel; msg: string; fields?: Record<string, unknown> }
   | { t: 'call'; id: number; capability: string; args: unknown[] }
   | { t: 'mem'; used: number; peak: number }
-  | { t: 'done'; error?: SerializedError; peak: number };
+  /** `reusable`: the run ended cleanly and left nothing behind; the worker may serve the module again. */
+  | { t: 'done'; error?: SerializedError; peak: number; reusable: boolean };

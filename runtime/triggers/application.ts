@@ -3,14 +3,14 @@
  * another task — with its arguments as trigger details. NAME is the trigger's `name`, or the
  * task's name when the trigger has none.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { TriggerDefinition } from '../broker.js';
 import type { ApplicationTriggerData } from '../trigger.js';
 import { parseTriggerData } from './parse.js';
 
-const schema = z.strictObject({
-  type: z.literal('ApplicationTrigger'),
-  name: z.string().min(1).max(128).optional(),
+const schema = v.strictObject({
+  type: v.literal('ApplicationTrigger'),
+  name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
 });
 
 export function applicationTriggerKey(name: string): string {

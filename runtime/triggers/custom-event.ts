@@ -3,18 +3,17 @@
  * `vigil emit ID`, scripted events of the simulated board, and tasks with the events.emit
  * capability. Recurrence Once fires a single time, ever; Always fires on every event.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { TriggerDefinition } from '../broker.js';
-import type { CustomSystemEventTriggerData } from '../trigger.js';
+import { EVENT_ID, type CustomSystemEventTriggerData } from '../trigger.js';
 import { parseTriggerData } from './parse.js';
 
-/** Event ids are dotted names ("door.opened"): they appear in CLIs, logs and capability names. */
-export const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+export { EVENT_ID };
 
-const schema = z.strictObject({
-  type: z.literal('CustomSystemEventTrigger'),
-  triggerId: z.string().regex(EVENT_ID, 'expected an event id such as "door.opened" (letters, digits, . _ : -)'),
-  recurrence: z.enum(['Once', 'Always']).default('Always'),
+const schema = v.strictObject({
+  type: v.literal('CustomSystemEventTrigger'),
+  triggerId: v.pipe(v.string(), v.regex(EVENT_ID, 'an event id such as "door.opened" (letters, digits, . _ : -)')),
+  recurrence: v.optional(v.picklist(['Once', 'Always']), 'Always'),
 });
 
 export function customEventKey(id: string): string {

@@ -3,16 +3,16 @@
  * knows about it. The core serves TimeZoneChange, BackgroundWorkCostChange, ServicingComplete
  * and SessionConnected; drivers define the others ("SystemTrigger:SmsReceived", …).
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { TriggerDefinition } from '../broker.js';
 import { SystemTriggerType } from '../enums.js';
 import type { SystemTriggerData, TriggerData } from '../trigger.js';
 import { parseTriggerData } from './parse.js';
 
-const schema = z.strictObject({
-  type: z.literal('SystemTrigger'),
-  triggerType: z.enum(SystemTriggerType.all),
-  oneShot: z.boolean().default(false),
+const schema = v.strictObject({
+  type: v.literal('SystemTrigger'),
+  triggerType: v.picklist(SystemTriggerType.all),
+  oneShot: v.optional(v.boolean(), false),
 });
 
 export function parseSystemTrigger(data: Record<string, unknown>, ctx: { field: string }): SystemTriggerData {

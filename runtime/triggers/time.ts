@@ -7,7 +7,7 @@
  * when NTP syncs after boot, so the due time is re-checked against the wall clock regularly
  * instead of trusting one long monotonic timeout.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { ArmedRegistration, SourcePort, TriggerContext, TriggerDefinition } from '../broker.js';
 import type { Unsubscribe } from '../emitter.js';
 import { RegistrationError } from '../errors.js';
@@ -19,10 +19,10 @@ const RECHECK_MS = 60_000;
 type TimedData = TimeTriggerData | MaintenanceTriggerData;
 
 function schemaFor(type: TimedData['type']) {
-  return z.strictObject({
-    type: z.literal(type),
-    freshnessTime: z.number().positive(),
-    oneShot: z.boolean().default(false),
+  return v.strictObject({
+    type: v.literal(type),
+    freshnessTime: v.pipe(v.number(), v.gtValue(0)),
+    oneShot: v.optional(v.boolean(), false),
   });
 }
 

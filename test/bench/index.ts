@@ -1,0 +1,34 @@
+/**
+ * `npm run bench`: the runtime's speed and memory, measured in one run on this machine, as
+ * JSON on stdout, each figure next to its target.
+ */
+import os from 'node:os';
+import { benchDispatch } from './dispatch.js';
+import { benchProcess } from './process.js';
+
+const t0 = Date.now();
+const dispatch = await benchDispatch();
+const t1 = Date.now();
+const proc = await benchProcess();
+const t2 = Date.now();
+
+const checks = {
+  inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
+  warmWorkerP99Ms: { value: dispatch.dispatchLatencyMs.warmWorker.p99, target: '<= 2', ok: dispatch.dispatchLatencyMs.warmWorker.p99 <= 2 },
+  reusedWorkerP99Ms: { value: dispatch.dispatchLatencyMs.reusedWorker.p99, target: 'reported', ok: true },
+  coldWorkerP50Ms: { value: dispatch.dispatchLatencyMs.coldWorker.p50, target: 'reported', ok: true },
+  throughputEventsPerSec: { value: dispatch.throughputEventsPerSec, target: '>= 50000', ok: dispatch.throughputEventsPerSec >= 50_000 },
+  idleRssMb: { value: proc.idleRss.vigilMb, target: '<= 60', ok: proc.idleRss.vigilMb <= 60 },
+  startToReadyP50Ms: { value: proc.startToReadyMs.p50, target: '<= 300', ok: proc.startToReadyMs.p50 <= 300 },
+  storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
+};
+
+const report = {
+  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30) },
+  ...dispatch,
+  ...proc,
+  checks,
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000 },
+  allTargetsMet: Object.values(checks).every((c) => c.ok),
+};
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
