@@ -19,11 +19,11 @@ import type { InProcessHost } from './host/inprocess-host.js';
 import type { TaskHost } from './host/host.js';
 import type { Logger } from './logger.js';
 import type { DevicePolicy } from './policy.js';
-import { completedArgs } from './registration.js';
 import type { TaskRegistry } from './registry.js';
+import { completedEvent, completionFields, round1, runRecord } from './run-outcome.js';
 import { RunSupervisor, type RunResult } from './run-supervisor.js';
 import type { Store } from './store.js';
-import type { PendingActivation, RegistrationRecord, RunRecord, TaskEntryPoint, ThrottleRecord } from './store-types.js';
+import type { PendingActivation, RegistrationRecord, TaskEntryPoint, ThrottleRecord } from './store-types.js';
 import type { TaskFunction } from './task-instance.js';
 import { describeTrigger } from './trigger.js';
 
@@ -264,59 +264,18 @@ export class Dispatcher {
   #finished(record: RegistrationRecord, result: RunResult): void {
     const { store, log, registry, policy } = this.#d;
     if (this.#running.get(record.taskId)?.supervisor.instanceId === result.instanceId) this.#running.delete(record.taskId);
-    const err = result.error;
-    const fields = {
-      evt: 'complete',
-      task: record.name,
-      iid: result.instanceId,
-      outcome: result.outcome,
-      ms: result.durationMs,
-      ...(result.reason ? { reason: result.reason } : {}),
-      ...(err ? { err: { code: err.code, message: err.message } } : {}),
-      ...(result.peakBytes !== undefined ? { memPeakMb: round1(result.peakBytes / MB) } : {}),
-      ...(result.budgetBytes !== undefined ? { budgetMb: round1(result.budgetBytes / MB) } : {}),
-      ...(result.energy ? { energy: result.energy } : {}),
-    };
+    const fields = completionFields(record, result);
     if (result.outcome === 'failed') log.error(fields, 'task failed');
     else if (result.outcome === 'canceled') log.warn(fields, 'task canceled');
     else log.info(fields, 'task completed');
-
     if (store.data.registrations[record.taskId]) {
-      const run: RunRecord = {
-        instanceId: result.instanceId,
-        trigger: describeTrigger(record.trigger),
-        startedAt: result.startedAt,
-        endedAt: result.endedAt,
-        durationMs: result.durationMs,
-        outcome: result.outcome,
-        progress: result.progress,
-        host: result.host,
-      };
-      if (result.reason) run.reason = result.reason;
-      if (err) run.error = { code: err.code, message: err.message };
-      if (result.peakBytes !== undefined) run.memoryPeakBytes = result.peakBytes;
-      if (result.budgetBytes !== undefined) run.budgetBytes = result.budgetBytes;
-      if (result.energy) run.energy = result.energy;
       const runs = (store.data.runs[record.taskId] ??= []);
-      runs.push(run);
+      runs.push(runRecord(record, result));
       const keep = policy().config.runsKept;
       if (runs.length > keep) runs.splice(0, runs.length - keep);
       store.changed();
     }
-    const args = { instanceId: result.instanceId, outcome: result.outcome, durationMs: result.durationMs };
-    registry.get(record.taskId)?.events.emit(
-      'completed',
-      completedArgs(
-        {
-          ...args,
-          ...(result.reason ? { reason: result.reason } : {}),
-          ...(result.peakBytes !== undefined ? { peakBytes: result.peakBytes } : {}),
-          ...(result.budgetBytes !== undefined ? { budgetBytes: result.budgetBytes } : {}),
-          ...(result.energy ? { energy: result.energy } : {}),
-        },
-        err,
-      ),
-    );
+    registry.get(record.taskId)?.events.emit('completed', completedEvent(result));
     this.events.emit('finished', { taskId: record.taskId, name: record.name, result });
     this.#pump(record.taskId);
   }
@@ -366,8 +325,4 @@ export class Dispatcher {
       if (state.pending?.length) this.#pump(taskId);
     }
   }
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }

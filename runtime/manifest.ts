@@ -30,7 +30,7 @@ const taskSchema = v.strictObject({
   capabilities: v.optional(v.array(v.string()), []),
 });
 
-const manifestSchema = v.strictObject({
+export const manifestSchema = v.strictObject({
   $schema: v.optional(v.string()),
   name: v.pipe(v.string(), v.regex(NAME, 'lower-case letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit')),
   version: v.pipe(v.string(), v.regex(VERSION, 'a version such as "1.0.0"')),

@@ -8,8 +8,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { BackgroundTaskCancellationReason, BackgroundWorkCostValue, EnergyUseLevel, RunOutcome, TaskIsolation } from './enums.js';
 import { TaskCanceledError, TaskError } from './errors.js';
-import type { HostedRun, RunRequest, TaskHost } from './host/host.js';
-import type { LogLevel } from './task-instance.js';
+import type { HostCallbacks, HostedRun, RunRequest, TaskHost } from './host/host.js';
 import { energyUseLevel } from './work-cost.js';
 
 export interface RunResult {
@@ -27,11 +26,8 @@ export interface RunResult {
   energy?: EnergyUseLevel;
 }
 
-export interface SupervisorHooks {
-  started(info: { warm: boolean }): void;
-  progress(value: number): void;
-  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-  call(capability: string, args: unknown[]): Promise<unknown>;
+/** What the host reports passes through (memory and the ending are the supervisor's to judge). */
+export interface SupervisorHooks extends Omit<HostCallbacks, 'memory' | 'ended'> {
   canceled(reason: BackgroundTaskCancellationReason, detail: string): void;
   finished(result: RunResult): void;
 }

@@ -1,0 +1,44 @@
+/**
+ * What a new user gets: the embedded default configuration and the example bundles load
+ * cleanly, cover every trigger the core implements, and the committed JSON Schemas are current.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createBoard } from '../drivers/board.js';
+import { loadConfig } from '../runtime/config.js';
+import { defaultConfigPath, packageRoot } from '../runtime/paths.js';
+import { Runtime } from '../runtime/runtime.js';
+import { tempDir } from './helpers/harness.js';
+import { renderSchema, schemaFiles } from './tools/schemas.js';
+
+test('the committed JSON Schemas match the schemas the runtime validates with (npm run schema)', () => {
+  for (const file of Object.keys(schemaFiles) as (keyof typeof schemaFiles)[]) {
+    assert.equal(readFileSync(join(packageRoot(), file), 'utf8'), renderSchema(file), `${file} is stale: run npm run schema`);
+  }
+});
+
+test('the embedded default runs every example bundle, covering each trigger the core implements', async () => {
+  const config = loadConfig(defaultConfigPath());
+  assert.equal(config.drivers.system.binding, 'sim', 'the default is a simulated board');
+  assert.equal(config.bundlesDir, join(packageRoot(), 'tasks'));
+  config.stateDir = tempDir('vigil-default-');
+  const board = await createBoard(config);
+  const runtime = await Runtime.start({ config, drivers: board });
+  try {
+    assert.deepEqual([...runtime.bundles.rejected.keys()], [], JSON.stringify([...runtime.bundles.rejected.values()]));
+    assert.deepEqual([...runtime.bundles.loaded.keys()].sort(), ['clock', 'device-watch', 'door', 'limits']);
+    const used = new Set(runtime.registry.records().map((r) => (r.trigger.type === 'SystemTrigger' ? `SystemTrigger:${String((r.trigger as { triggerType: string }).triggerType)}` : r.trigger.type)));
+    for (const id of runtime.broker.supportedIds()) assert.ok(used.has(id), `no example bundle uses ${id}`);
+  } finally {
+    await runtime.stop();
+  }
+});
+
+test('the Raspberry Pi example configuration is valid and uses the real bindings', () => {
+  const config = loadConfig(join(packageRoot(), 'config', 'pi.example.json'));
+  assert.equal(config.drivers.system.binding, 'linux');
+  assert.equal(config.stateDir, '/var/lib/vigil');
+  assert.equal(config.policy.access.bundles['untrusted-demo']?.access, 'DeniedBySystemPolicy');
+});
