@@ -123,3 +123,24 @@ test('SIGTERM: running tasks get Terminating, the store is flushed, the socket r
   assert.equal(after.code, 1);
   assert.match(after.stderr, /^vigil: no vigil runtime is running for this state directory \(no socket at .*vigil\.sock\); start one with `vigil run`\n$/);
 });
+
+test('SIGHUP re-reads the policy (a revoked bundle\'s task gets SystemPolicy); SIGINT stops cleanly', async () => {
+  const config2 = join(root, 'config2.json');
+  const base = { stateDir: 'state2', bundlesDir: 'bundles', drivers: { system: { binding: 'sim' } }, policy: { shutdownGraceMs: 2000, cancelGraceMs: 500 } };
+  writeFileSync(config2, JSON.stringify(base));
+  const second = await startRun(['--config', config2]);
+  const log2 = () => readFileSync(join(root, 'state2', 'logs', 'vigil.log'), 'utf8');
+  try {
+    assert.equal((await vigil(['trigger', 'slow', '--config', config2])).code, 0);
+    await until(() => log2().includes('"evt":"start","task":"slow"'), 'the slow task to start');
+    writeFileSync(config2, JSON.stringify({ ...base, policy: { ...base.policy, access: { bundles: { app: { access: 'DeniedBySystemPolicy' } } } } }));
+    second.child.kill('SIGHUP');
+    await until(() => /"evt":"cancel","task":"slow"[^\n]*"reason":"SystemPolicy"/.test(log2()), 'the SystemPolicy cancellation');
+    const denied = await vigil(['trigger', 'hello', '--json', '--config', config2]);
+    assert.equal((JSON.parse(denied.stdout) as { result: string }).result, 'DisabledByPolicy');
+  } finally {
+    second.child.kill('SIGINT');
+  }
+  assert.equal(await second.exited, 0);
+  assert.match(log2(), /"phase":"stopped"/);
+});

@@ -9,6 +9,7 @@ import { SimSystem } from '../../drivers/system/sim.js';
 import type { Clock } from '../../runtime/clock.js';
 import { parseConfig, type DeviceConfig } from '../../runtime/config.js';
 import type { DispatcherEvents } from '../../runtime/dispatcher.js';
+import type { TriggerDefinition } from '../../runtime/broker.js';
 import { Runtime } from '../../runtime/runtime.js';
 
 export function tempDir(prefix = 'vigil-test-'): string {
@@ -55,6 +56,8 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   system?: SimSystem;
   root?: string;
+  /** Trigger types a driver would add. */
+  triggers?: TriggerDefinition[];
 }
 
 export function makeConfig(root: string, options: HarnessOptions = {}): DeviceConfig {
@@ -77,7 +80,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   mkdirSync(config.bundlesDir, { recursive: true });
   for (const bundle of options.bundles ?? []) writeBundle(config.bundlesDir, bundle);
   let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
-  let runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...(options.clock ? { clock: options.clock } : {}) });
+  const extra = options.triggers ? { triggers: options.triggers } : {};
+  let runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
   const h: Harness = {
     root,
     bundlesDir: config.bundlesDir,
@@ -92,7 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async restart(next = {}) {
       await runtime.stop();
       system = next.system ?? new SimSystem(next.clock ? { clock: next.clock } : {});
-      runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...(next.clock ? { clock: next.clock } : {}) });
+      runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...extra, ...(next.clock ? { clock: next.clock } : {}) });
       return runtime;
     },
     async close() {
