@@ -6,8 +6,16 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** The child must not pick up this machine's or the test runner's settings. */
+function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  for (const key of ['VIGIL_CONFIG', 'VIGIL_STATE', 'NODE_TEST_CONTEXT', 'FORCE_COLOR']) if (!extra?.[key]) delete env[key];
+  return env;
 }
 
 export function vigilArgs(args: string[]): string[] {
@@ -16,7 +24,7 @@ export function vigilArgs(args: string[]): string[] {
 
 export function vigil(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, vigilArgs(args), { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...options.env } });
+    const child = spawn(process.execPath, vigilArgs(args), { cwd: repoRoot, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,9 +34,9 @@ export function vigil(args: string[], options: { env?: NodeJS.ProcessEnv; timeou
       reject(new Error(`vigil ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30_000} ms\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
@@ -36,7 +44,7 @@ export function vigil(args: string[], options: { env?: NodeJS.ProcessEnv; timeou
 /** `vigil run …` in the background; resolves once its console says it is ready. */
 export function startRun(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, vigilArgs(['run', ...args]), { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...options.env } });
+    const child = spawn(process.execPath, vigilArgs(['run', ...args]), { cwd: repoRoot, env: childEnv(options.env) });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => reject(new Error(`vigil run did not become ready:\n${output}`)), 30_000);
