@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../runtime/store.js';
 import { repoRoot } from './helpers/cli.js';
-import { tempDir, writeBundle } from './helpers/harness.js';
+import { startHarness, tempDir, writeBundle } from './helpers/harness.js';
 
 const KILLS = 22;
 
@@ -73,4 +73,27 @@ test(`a runtime killed ${KILLS} times mid-storm always restarts on a valid store
     await child.kill();
   }
   assert.ok(withRuns > KILLS / 2, `the storm reached the disk in most rounds (${withRuns}/${KILLS})`);
+});
+
+test('a truncated store is reported in one line and the runtime starts on the last good copy', async () => {
+  const h = await startHarness({
+    bundles: [{ name: 'keep', tasks: [{ name: 'kept', entry: 't.js', trigger: { type: 'ApplicationTrigger' } }], files: { 't.js': 'export default function run() {}' } }],
+  });
+  try {
+    const id = h.runtime.registry.records()[0]!.taskId;
+    // Two generations on disk, so the backup holds the registration too.
+    h.runtime.trigger('kept');
+    await new Promise((r) => setTimeout(r, 200));
+    await h.runtime.store.flush();
+    await h.runtime.stop();
+    truncateSync(join(h.stateDir, 'store.json'), 40);
+    const rt = await h.restart();
+    assert.equal(rt.registry.records()[0]?.taskId, id, 'the registration kept its id');
+    const lines = readFileSync(join(h.stateDir, 'logs', 'vigil.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const recovered = lines.filter((l) => l.evt === 'store' && l.action === 'recovered');
+    assert.equal(recovered.length, 1);
+    assert.match(String(recovered[0]!.msg), /^store recovered: store\.json is not valid JSON \(.* at byte 40\)$/);
+  } finally {
+    await h.close();
+  }
 });

@@ -4,9 +4,11 @@
  * that depend on device state: budgets scaled by the work cost, quotas by trigger class.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { TriggerDefinition } from '../runtime/broker.js';
 import { RegistrationError } from '../runtime/errors.js';
+import { DevicePolicy } from '../runtime/policy.js';
 import { finished, next, startHarness, taskId, tick, type Harness } from './helpers/harness.js';
 
 declare global {
@@ -111,7 +113,7 @@ test('a memory budget shrinks with the work cost; quotas follow the trigger clas
   await appStarted;
   const status = h.runtime.status();
   assert.ok(status.tasks.find((t) => t.name === 'app-hold')?.running);
-  const lines = (await import('node:fs')).readFileSync(`${h.stateDir}/logs/vigil.log`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(`${h.stateDir}/logs/vigil.log`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.find((l) => l.evt === 'start' && l.task === 'app-hold')?.quotaSec, 600, 'ApplicationTrigger: the long-running quota');
   assert.equal(lines.find((l) => l.evt === 'start' && l.task === 'event-hold')?.quotaSec, 30, 'an event: the default quota');
   const ended = Promise.all([finished(h.runtime, 'event-hold'), finished(h.runtime, 'app-hold')]);
@@ -146,7 +148,6 @@ test('ApplicationTrigger answers DisabledByPolicy for a bundle the policy denies
   assert.equal(before.result, 'Allowed');
   await finished(h.runtime, 'deferred');
   // Deny the bundle that owns "deferred" by changing the policy, as a config reload would.
-  const { DevicePolicy } = await import('../runtime/policy.js');
   const config = h.runtime.policy.config;
   h.runtime.setPolicy(new DevicePolicy({ ...config, access: { ...config.access, bundles: { sys: { access: 'DeniedBySystemPolicy' } } } }));
   const outcome = h.runtime.trigger('deferred');
