@@ -119,6 +119,8 @@ export class RunSupervisor {
     this.#cancellation = { reason, detail, ...(options?.code ? { code: options.code } : {}) };
     this.#o.hooks.canceled(reason, detail);
     this.#run?.cancel(reason, detail);
+    // An in-process task may finish inside its canceled listener, before this line.
+    if (this.#finished) return;
     const grace = options?.graceMs ?? this.#o.graceMs;
     if (grace <= 0) this.#stop();
     else this.#after(grace, () => this.#stop());
