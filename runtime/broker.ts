@@ -172,10 +172,6 @@ export class Broker {
     armed.disarm?.();
   }
 
-  isArmed(taskId: string): boolean {
-    return this.#armed.has(taskId);
-  }
-
   armedDefinition(taskId: string): TriggerDefinition | undefined {
     return this.#armed.get(taskId)?.definition;
   }

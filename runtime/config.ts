@@ -125,7 +125,6 @@ export type DeviceConfig = v.InferOutput<typeof configSchema> & {
   file: string;
 };
 export type DevicePolicyConfig = DeviceConfig['policy'];
-export type BundlePolicyConfig = v.InferOutput<typeof bundlePolicy>;
 
 /** --config FILE, else $VIGIL_CONFIG, else /etc/vigil/config.json if present, else the embedded default. */
 export function resolveConfigPath(flag?: string): string {

@@ -314,12 +314,10 @@ export class Dispatcher {
       const lost = firstUnmet(record.conditions, values);
       if (lost) supervisor.cancel('ConditionLoss', `condition ${lost.conditionType} no longer holds (${change.cause})`);
     }
-    for (const [taskId, state] of Object.entries(this.#d.store.data.triggerState)) {
-      if (state.pending?.length) this.#pump(taskId);
-    }
+    this.resumePending();
   }
 
-  /** Start whatever the store says was waiting when the runtime last stopped. */
+  /** Start whatever waits and may now run (at start: what waited when the runtime last stopped). */
   resumePending(): void {
     for (const [taskId, state] of Object.entries(this.#d.store.data.triggerState)) {
       if (state.pending?.length) this.#pump(taskId);

@@ -39,7 +39,6 @@ export function statePaths(stateDir: string) {
   return {
     dir: stateDir,
     socket: join(stateDir, 'vigil.sock'),
-    pidFile: join(stateDir, 'vigil.pid'),
     logFile: join(stateDir, 'logs', 'vigil.log'),
   };
 }

@@ -228,7 +228,8 @@ export class Runtime {
         log.warn({ bundle }, `bundle ${bundle} was rejected: its registrations are kept but not armed until it is fixed`);
       }
     }
-    this.registry.armAll((record) => record.source === 'api' || this.bundles.loaded.has(record.entryPoint.bundle), (record, err) =>
+    // Bundle registrations were armed as their bundles loaded; those made through the API remain.
+    this.registry.armAll((record) => record.source === 'api', (record, err) =>
       log.error({ task: record.name, err: errorMessage(err) }, `registration ${record.name} cannot be armed: ${errorMessage(err)}`),
     );
     this.dispatcher.resumePending();
