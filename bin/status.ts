@@ -22,7 +22,15 @@ export function formatStatus(r: StatusReport, now: number): string {
     `vigil on ${r.device}: up ${duration(r.uptimeSec * 1000)}, pid ${r.pid}, ready in ${r.readyMs} ms, ${r.memory.rssMb} MB RSS`,
     `work cost   ${r.workCost.value}${r.workCost.causes.length ? ` (${r.workCost.causes.join(', ')})` : ''}`,
     `conditions  internet ${yes(c.internet)}${c.internet ? (c.metered ? ' (metered)' : ' (free)') : ''}, user present ${yes(c.userPresent)}, session ${yes(c.sessionConnected)}, supply ${c.supplyGood ? 'good' : 'BAD'}, energy saver ${c.energySaver ? 'ON' : 'off'}`,
-    `drivers     ${r.drivers.map((d) => `${d.name} (${d.binding})`).join(', ')}`,
+    `drivers     ${r.drivers.map((d) => `${d.name} (${d.binding})${d.state === 'failed' ? ' FAILED' : ''}`).join(', ')}`,
+    ...r.drivers.filter((d) => d.error).map((d) => `            ${d.name}: ${d.error}`),
+    ...(r.gpio?.length ? [`gpio        ${r.gpio.map((l) => `${l.name}=${l.value} (BCM ${l.bcm} ${l.direction}${l.role ? `, ${l.role}` : ''})`).join(', ')}`] : []),
+    ...(r.sensors ?? []).map(
+      (s) =>
+        `sensor      ${s.name} (${s.type} @0x${s.address.toString(16)}): ${
+          s.state === 'failed' ? `FAILED ${s.error ?? ''}` : s.last ? Object.entries(s.last.values).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}${s.channels[k]?.unit ?? ''}`).join(', ') : 'starting'
+        }`,
+    ),
     `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,
     `bundles     ${r.bundles.map((b) => `${b.name} ${b.version} (${b.tasks})`).join(', ') || 'none'}`,
   ];

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../runtime/errors.js';
 import { emitCommand } from './emit.js';
 import { runCommand } from './run.js';
+import { sensorsCommand } from './sensors.js';
 import { statusCommand } from './status.js';
 import { triggerCommand } from './trigger.js';
 import { version } from './version.js';
@@ -23,6 +24,7 @@ program.addCommand(runCommand());
 program.addCommand(statusCommand());
 program.addCommand(triggerCommand());
 program.addCommand(emitCommand());
+program.addCommand(sensorsCommand());
 // Subcommands do not inherit these from the program.
 for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 

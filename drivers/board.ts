@@ -7,32 +7,130 @@
 import type { Clock } from '../runtime/clock.js';
 import type { DeviceConfig } from '../runtime/config.js';
 import { ConfigError, DriverError } from '../runtime/errors.js';
+import type { GpioDriver } from './gpio/gpio.js';
+import type { SimGpio } from './gpio/sim.js';
+import type { SensorHub } from './i2c/hub.js';
+import type { SimI2cBus } from './i2c/sim/bus.js';
 import type { SimStep } from './system/sim.js';
 import type { SystemDriver } from './system/system.js';
+import { gpioLineConfigs, sensorSpecs, simulateSensors } from './board-parts.js';
 
 export interface Board {
   system: SystemDriver;
+  gpio?: GpioDriver;
+  sensors?: SensorHub;
+  /** The simulated hardware's controls, when simulated (tests, demos). */
+  sim?: { gpio?: SimGpio; bus?: SimI2cBus };
 }
 
 export async function createBoard(config: DeviceConfig, options: { sim?: boolean; clock?: Clock } = {}): Promise<Board> {
+  try {
+    return await build(config, options);
+  } catch (err) {
+    // Board checks name the entry; the file is added here, once, as config errors do.
+    if (err instanceof ConfigError && !err.message.startsWith('config ')) {
+      throw new ConfigError(`config ${config.file}: ${err.message}`, { cause: err, code: err.code, ...(err.path !== undefined ? { path: err.path } : {}) });
+    }
+    throw err;
+  }
+}
+
+async function build(config: DeviceConfig, options: { sim?: boolean; clock?: Clock }): Promise<Board> {
+  const forceSim = options.sim === true;
+  const board: Board = { system: undefined as unknown as SystemDriver };
+  const sim: NonNullable<Board['sim']> = {};
+
+  const gpioCfg = config.drivers.gpio;
+  if (gpioCfg) {
+    const lines = gpioLineConfigs(gpioCfg.lines);
+    if (forceSim || gpioCfg.binding === 'sim') {
+      const { SimGpio } = await import('./gpio/sim.js');
+      board.gpio = sim.gpio = new SimGpio(lines);
+    } else {
+      const { OnoffGpio } = await import('./gpio/onoff.js');
+      board.gpio = new OnoffGpio(lines, gpioCfg.chip !== undefined ? { chip: gpioCfg.chip } : {});
+    }
+  }
+
+  const i2cCfg = config.drivers.i2c;
+  if (i2cCfg) {
+    const specs = await sensorSpecs(i2cCfg.sensors);
+    const { SensorHub } = await import('./i2c/hub.js');
+    if (forceSim || i2cCfg.binding === 'sim') {
+      const { SimI2cBus } = await import('./i2c/sim/bus.js');
+      sim.bus = new SimI2cBus();
+      await simulateSensors(sim.bus, specs, i2cCfg.sensors);
+      board.sensors = new SensorHub(sim.bus, specs);
+    } else {
+      const { lazyI2cBus } = await import('./i2c/i2c-bus.js');
+      board.sensors = new SensorHub(lazyI2cBus(i2cCfg.bus), specs);
+    }
+  }
+
   const cfg = config.drivers.system;
   const clock = options.clock ? { clock: options.clock } : {};
-  if (!(options.sim === true || cfg.binding === 'sim')) {
+  if (!(forceSim || cfg.binding === 'sim')) {
     const { LinuxSystem } = await import('./system/linux.js');
-    return { system: new LinuxSystem({ pollMs: cfg.pollMs, ...(cfg.probe ? { probe: cfg.probe } : {}), ...clock }) };
-  }
-  const { SimSystem } = await import('./system/sim.js');
-  try {
-    return {
-      system: new SimSystem({
+    board.system = new LinuxSystem({ pollMs: cfg.pollMs, ...(cfg.probe ? { probe: cfg.probe } : {}), ...clock });
+  } else {
+    const timeline = (config.sim?.timeline ?? []) as unknown as SimStep[];
+    checkSimTargets(timeline, board, sim);
+    const { SimSystem } = await import('./system/sim.js');
+    try {
+      board.system = new SimSystem({
         pollMs: cfg.pollMs,
-        timeline: (config.sim?.timeline ?? []) as unknown as SimStep[],
+        timeline,
         ...(config.sim?.repeatSec !== undefined ? { repeatSec: config.sim.repeatSec } : {}),
         ...clock,
-      }),
-    };
+        onStep: (step) => applyStep(step, sim, board),
+      });
+    } catch (err) {
+      if (err instanceof DriverError) throw new ConfigError(`config ${config.file}: sim.timeline: ${err.message}`, { path: 'sim.timeline', cause: err });
+      throw err;
+    }
+  }
+  if (sim.gpio || sim.bus) board.sim = sim;
+  return board;
+}
+
+/** Timeline steps may only move lines and sensors the board has, as simulated inputs. */
+function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>): void {
+  timeline.forEach((step, i) => {
+    const where = `sim.timeline[${i}]`;
+    if (typeof step !== 'object' || step === null) return;
+    if (typeof step.gpio === 'string') {
+      const line = sim.gpio?.lines().find((l) => l.name === step.gpio);
+      if (!line) throw new ConfigError(`${where}.gpio: no simulated GPIO line named "${step.gpio}" (lines: ${sim.gpio?.lines().map((l) => l.name).join(', ') || 'none'})`, { path: `${where}.gpio` });
+      if (line.direction !== 'in') throw new ConfigError(`${where}.gpio: line "${step.gpio}" is an output: the timeline can only move inputs`, { path: `${where}.gpio` });
+    }
+    if (typeof step.sensor === 'string') {
+      if (!(sim.bus && board.sensors?.names().includes(step.sensor))) {
+        throw new ConfigError(`${where}.sensor: no simulated sensor named "${step.sensor}" (sensors: ${board.sensors?.names().join(', ') || 'none'})`, { path: `${where}.sensor` });
+      }
+      const channels = Object.keys(board.sensors.info(step.sensor)[0]!.channels);
+      for (const channel of Object.keys(step.values ?? {})) {
+        if (!channels.includes(channel)) throw new ConfigError(`${where}.values.${channel}: sensor "${step.sensor}" has no such channel (channels: ${channels.join(', ')})`, { path: `${where}.values` });
+      }
+    }
+  });
+}
+
+function applyStep(step: SimStep, sim: NonNullable<Board['sim']>, board: Board): void {
+  try {
+    moveHardware(step, sim, board);
   } catch (err) {
-    if (err instanceof DriverError) throw new ConfigError(`config ${config.file}: sim.timeline: ${err.message}`, { path: 'sim.timeline', cause: err });
-    throw err;
+    // Checked at load, so this is a value the simulated chip cannot represent; the demo goes on.
+    process.emitWarning(`simulated step at ${step.at} s failed: ${(err as Error).message}`);
+  }
+}
+
+function moveHardware(step: SimStep, sim: NonNullable<Board['sim']>, board: Board): void {
+  if (step.gpio !== undefined && sim.gpio && step.value !== undefined) {
+    if (step.bounce) void sim.gpio.bounce(step.gpio, step.value, step.bounce);
+    else sim.gpio.set(step.gpio, step.value);
+  }
+  if (step.sensor !== undefined && sim.bus && step.values) {
+    const info = board.sensors?.info(step.sensor)[0];
+    if (info) sim.bus.chip(info.address)?.set(step.values);
   }
 }

@@ -9,6 +9,8 @@ import * as v from 'valibot';
 import { ConfigError, errorMessage } from './errors.js';
 import { defaultConfigPath, SYSTEM_CONFIG_PATH } from './paths.js';
 import { check, describeIssue, keyed } from './schema-errors.js';
+import { SENSOR_TYPES } from '../drivers/i2c/type-names.js';
+import { ActivityType } from './enums.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const positive = () => v.pipe(v.number(), v.gtValue(0));
@@ -25,6 +27,40 @@ const bundlePolicy = v.strictObject({
   inProcess: v.optional(v.boolean()),
   /** Capabilities its manifest may declare (prefixes: "events.emit" allows "events.emit:x"); all when absent. */
   capabilities: v.optional(v.array(text())),
+});
+
+/** A GPIO line by BCM number (the SoC's controllers have at most 58: 0–57). */
+const gpioLine = v.strictObject({
+  line: int(0, 57),
+  direction: v.optional(v.picklist(['in', 'out']), 'in'),
+  /** Which edges raise events (inputs). */
+  edge: v.optional(v.picklist(['none', 'rising', 'falling', 'both']), 'both'),
+  debounceMs: v.optional(int(0, 10_000), 0),
+  /** The line is active when low (a switch to ground with a pull-up): levels are inverted. */
+  activeLow: v.optional(v.boolean(), false),
+  /** Logical level an output starts at (and where a simulated input starts). */
+  initial: v.optional(v.picklist([0, 1]), 0),
+  role: v.optional(v.picklist(['presence', 'power-good', 'motion'])),
+  /** motion role: the activity reported while the PIR is active / after it drops. */
+  activity: v.optional(v.strictObject({ active: v.optional(v.picklist(ActivityType.all)), inactive: v.optional(v.picklist(ActivityType.all)) })),
+});
+
+/** An I2C address: a number or hex text ("0x76"); checked (0x03–0x77) after the schema, with the entry named. */
+const i2cAddress = v.union([v.number(), v.string()]);
+
+const sensor = v.strictObject({
+  type: v.picklist(SENSOR_TYPES),
+  address: v.optional(i2cAddress),
+  /** Polling interval. */
+  pollMs: v.optional(int(20, 86_400_000), 1000),
+  /** Type-specific settings (oversampling, gain, range, …). */
+  options: v.optional(v.record(v.string(), v.unknown()), {}),
+  /** Simulated bus: an i2cdump text file of the real chip to replay (relative to this file). */
+  dump: v.optional(text()),
+  /** Simulated bus: what the simulated chip measures at start. */
+  simulate: v.optional(v.record(v.string(), v.number())),
+  /** Readings are logged on change, at most this often. */
+  logEverySec: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
 });
 
 const threshold = v.strictObject({
@@ -56,6 +92,22 @@ export const configSchema = v.strictObject({
           ),
         }),
         {},
+      ),
+      gpio: v.optional(
+        v.strictObject({
+          binding: v.optional(v.picklist(['onoff', 'sim']), 'onoff'),
+          /** Label of the GPIO chip BCM numbers refer to; the SoC's controller when absent. */
+          chip: v.optional(text()),
+          lines: v.optional(keyed(gpioLine), {}),
+        }),
+      ),
+      i2c: v.optional(
+        v.strictObject({
+          binding: v.optional(v.picklist(['i2c-bus', 'sim']), 'i2c-bus'),
+          /** N of /dev/i2c-N (1 on a Pi's header). */
+          bus: v.optional(int(0, 255), 1),
+          sensors: v.optional(keyed(sensor), {}),
+        }),
       ),
     }),
     {},
@@ -184,5 +236,56 @@ export function parseConfig(raw: unknown, file: string): DeviceConfig {
       path: 'sim',
     });
   }
+  checkGpio(config.drivers.gpio?.lines ?? {}, file);
+  checkSensors(config.drivers.i2c?.sensors ?? {}, file);
+  const i2c = config.drivers.i2c;
+  if (i2c && i2c.binding !== 'sim') {
+    const simOnly = Object.entries(i2c.sensors).find(([, s]) => s.dump !== undefined || s.simulate !== undefined);
+    if (simOnly) {
+      throw new ConfigError(`config ${file}: drivers.i2c.sensors.${simOnly[0]} has "dump"/"simulate", which only the simulated bus uses: set drivers.i2c.binding to "sim" or remove them`, {
+        path: `drivers.i2c.sensors.${simOnly[0]}`,
+      });
+    }
+  }
+  if (i2c) for (const s of Object.values(i2c.sensors)) if (s.dump !== undefined) s.dump = at(s.dump);
   return { ...config, stateDir: at(config.stateDir), bundlesDir: at(config.bundlesDir), file: resolve(file) };
 }
+
+function checkGpio(lines: Record<string, { line: number; direction: string; role?: string | undefined }>, file: string): void {
+  const used = new Map<number, string>();
+  for (const [name, l] of Object.entries(lines)) {
+    const field = `drivers.gpio.lines.${name}`;
+    if (!EVENT_NAME.test(name)) throw new ConfigError(`config ${file}: ${field}: line name ${JSON.stringify(name)} is invalid: expected letters, digits, "_" or "-" (it names events such as "${name}.rising")`, { path: field });
+    const other = used.get(l.line);
+    if (other !== undefined) throw new ConfigError(`config ${file}: ${field}: BCM line ${l.line} is already used by drivers.gpio.lines.${other}: expected each line once`, { path: field });
+    used.set(l.line, name);
+    if (l.role && l.direction !== 'in') throw new ConfigError(`config ${file}: ${field}: role "${l.role}" needs an input: expected "direction": "in"`, { path: field });
+  }
+  for (const role of ['presence', 'power-good']) {
+    const withRole = Object.entries(lines).filter(([, l]) => l.role === role);
+    if (withRole.length > 1) throw new ConfigError(`config ${file}: drivers.gpio.lines: ${withRole.map(([n]) => n).join(' and ')} both have role "${role}": expected at most one`, { path: 'drivers.gpio.lines' });
+  }
+}
+
+function checkSensors(sensors: Record<string, { type: string; address?: number | string | undefined }>, file: string): void {
+  const used = new Map<number, string>();
+  for (const [name, s] of Object.entries(sensors)) {
+    const field = `drivers.i2c.sensors.${name}`;
+    if (!EVENT_NAME.test(name)) throw new ConfigError(`config ${file}: ${field}: sensor name ${JSON.stringify(name)} is invalid: expected letters, digits, "_" or "-"`, { path: field });
+    if (s.address === undefined) continue;
+    const raw = s.address;
+    const address = typeof raw === 'number' ? raw : /^\s*0x[0-9a-f]{1,2}\s*$/i.test(raw) ? parseInt(raw, 16) : Number.NaN;
+    if (!Number.isInteger(address) || address < 0x03 || address > 0x77) {
+      const shown = typeof raw === 'number' && Number.isInteger(raw) ? `${raw} (0x${raw.toString(16)})` : JSON.stringify(raw);
+      throw new ConfigError(`config ${file}: ${field}.address is ${shown}: expected an I2C address from 0x03 to 0x77, as a number or hex text such as "0x76"`, { path: `${field}.address` });
+    }
+    s.address = address;
+    const other = used.get(s.address);
+    if (other !== undefined) {
+      throw new ConfigError(`config ${file}: ${field}: address 0x${s.address.toString(16)} is already used by drivers.i2c.sensors.${other}: expected one chip per address`, { path: field });
+    }
+    used.set(s.address, name);
+  }
+}
+
+const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

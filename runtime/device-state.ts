@@ -33,6 +33,8 @@ export interface DeviceStateChange {
 export class DeviceState {
   #values: DeviceStateValues;
   #presenceSources = 0;
+  /** Inputs that each say whether the supply is good (the SoC's flags, a power-good line): all must. */
+  readonly #supply = new Map<string, boolean>();
   readonly events = new Emitter<{ change: [DeviceStateChange] }>();
 
   constructor(initial?: Partial<DeviceStateValues>) {
@@ -61,6 +63,15 @@ export class DeviceState {
     return () => {
       this.#presenceSources--;
     };
+  }
+
+  /**
+   * One input's view of the supply; `supplyGood` is true only while every input says so.
+   * `also` lands in the same update, so listeners see related changes together.
+   */
+  setSupply(source: string, good: boolean, cause: string, also: Partial<DeviceStateValues> = {}): void {
+    this.#supply.set(source, good);
+    this.update({ ...also, supplyGood: [...this.#supply.values()].every(Boolean) }, cause);
   }
 
   update(partial: Partial<DeviceStateValues>, cause: string): void {

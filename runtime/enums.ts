@@ -93,3 +93,7 @@ export type TaskIsolation = ValueOf<typeof TaskIsolation>;
 /** How a run ended, as recorded in the store and carried by the completed event. */
 export const RunOutcome = values('succeeded', 'failed', 'canceled');
 export type RunOutcome = ValueOf<typeof RunOutcome>;
+
+/** The seed's ActivityType: what an activity sensor reports. */
+export const ActivityType = values('Unknown', 'Idle', 'Stationary', 'Fidgeting', 'Walking', 'Running', 'InVehicle', 'Biking');
+export type ActivityType = ValueOf<typeof ActivityType>;

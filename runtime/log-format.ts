@@ -94,12 +94,19 @@ function describe(r: LogRecord): Body {
       const reason = str(r.reason) ?? str(r.msg);
       return { mark: '$', text: `store ${str(r.action) ?? '?'}${reason ? `: ${reason}` : ''}`, tone: 'yellow' };
     }
+    case 'gpio':
+      return { mark: '/', text: `gpio ${str(r.line) ?? '?'} ${str(r.edge) ?? '?'}${num(r.value) !== undefined ? ` (${num(r.value)})` : ''}`, tone: 'cyan' };
+    case 'sensor': {
+      const values = isObject(r.values) ? Object.entries(r.values).map(([k, v]) => `${k} ${typeof v === 'number' ? round(v, 2) : String(v)}`) : [];
+      return { mark: ':', text: `sensor ${str(r.sensor) ?? '?'}${str(r.type) ? ` (${str(r.type)})` : ''}: ${values.join(', ')}`, tone: 'dim' };
+    }
     case 'driver': {
       const binding = str(r.binding) ? ` (${str(r.binding)})` : '';
       const err = errText(r.err);
       const state = str(r.state) ?? '?';
       const tone: Tone = state === 'failed' ? 'red' : undefined;
-      return { mark: '&', text: `driver ${str(r.driver) ?? '?'}${binding} ${state}${err ? `: ${err}` : ''}`, tone };
+      const sensor = str(r.sensor) ? ` sensor ${str(r.sensor)}` : '';
+      return { mark: '&', text: `driver ${str(r.driver) ?? '?'}${binding}${sensor} ${state}${err ? `: ${err}` : ''}`, tone };
     }
     default:
       break;

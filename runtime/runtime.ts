@@ -5,6 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { GpioDriver } from '../drivers/gpio/gpio.js';
+import type { SensorHub } from '../drivers/i2c/hub.js';
 import type { SystemDriver } from '../drivers/system/system.js';
 import { AccessManager } from './access.js';
 import { Broker, type TriggerDefinition } from './broker.js';
@@ -36,11 +38,13 @@ import { customEventKey, customSystemEventTrigger, EVENT_ID } from './triggers/c
 import { systemTriggerDefinition } from './triggers/system.js';
 import { maintenanceTrigger, timeTrigger } from './triggers/time.js';
 import { connectSystem } from './system-source.js';
+import { connectGpio, defineGpio } from './gpio-source.js';
+import { connectSensors, defineSensors } from './sensor-source.js';
 import { WorkCostMonitor } from './work-cost.js';
 
 export interface RuntimeOptions {
   config: DeviceConfig;
-  drivers: { system: SystemDriver };
+  drivers: { system: SystemDriver; gpio?: GpioDriver | undefined; sensors?: SensorHub | undefined };
   clock?: Clock;
   /** The readable console view (`vigil run` in a terminal); absent: the JSON log file only. */
   console?: { out: NodeJS.WritableStream; color: boolean };
@@ -75,6 +79,11 @@ export class Runtime {
   readonly workCost: WorkCostMonitor;
   readonly pool: WorkerPool;
   readonly system: SystemDriver;
+  readonly gpio: GpioDriver | undefined;
+  readonly sensors: SensorHub | undefined;
+  /** Drivers that failed to open, with why (status shows them). */
+  readonly driverErrors = new Map<string, string>();
+  #activity: ReturnType<typeof defineGpio>['activity'] | undefined;
   readonly startedAt: number;
   readyMs = 0;
   /** The single-process model's app-level handler, for entry-point-less tasks outside any group. */
@@ -96,12 +105,22 @@ export class Runtime {
     this.log = logger.logger;
     this.#closeLogger = logger.close;
     this.system = options.drivers.system;
+    this.gpio = options.drivers.gpio;
+    this.sensors = options.drivers.sensors;
     this.#policy = new DevicePolicy(config.policy);
     this.workCost = new WorkCostMonitor({ thresholds: mergeThresholds(config.workCost), clock: this.clock });
     this.broker = new Broker({ clock: this.clock, state: this.state, activate: (taskId, details) => this.dispatcher.activate(taskId, details) });
     for (const def of [timeTrigger, maintenanceTrigger, applicationTrigger, customSystemEventTrigger, systemTriggerDefinition('ServicingComplete'), ...(options.triggers ?? [])]) {
       this.broker.define(def);
     }
+    // Driver triggers exist from the config, before the hardware opens: registrations arm even
+    // if a line or sensor then fails, and fire once it works.
+    if (this.gpio) {
+      const { offs, activity } = defineGpio(this.gpio, config.drivers.gpio?.lines ?? {}, { broker: this.broker, state: this.state, capabilities: this.capabilities, log: this.log });
+      this.#offs.push(...offs);
+      this.#activity = activity;
+    }
+    if (this.sensors) this.#offs.push(defineSensors(this.sensors, this.broker));
     this.access = new AccessManager(store, this.#policy, () => this.clock.now());
     this.pool = new WorkerPool({
       warm: config.policy.pool.warm,
@@ -218,7 +237,24 @@ export class Runtime {
     } catch (err) {
       // The runtime runs on without readings: conditions keep their defaults, triggers from
       // the system family never fire, and `vigil status` shows the driver as failed.
+      this.driverErrors.set(this.system.name, errorMessage(err));
       log.error({ evt: 'driver', driver: 'system', binding: this.system.binding, state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
+    }
+    if (this.gpio) {
+      const gpio = this.gpio;
+      try {
+        await gpio.open();
+        log.info({ evt: 'driver', driver: 'gpio', binding: gpio.binding, state: 'open', lines: gpio.lines().length }, `gpio driver open (${gpio.binding}, ${gpio.lines().length} lines)`);
+        this.#offs.push(connectGpio(gpio, this.config.drivers.gpio?.lines ?? {}, { broker: this.broker, state: this.state, capabilities: this.capabilities, log }, this.#activity!));
+      } catch (err) {
+        this.driverErrors.set('gpio', errorMessage(err));
+        log.error({ evt: 'driver', driver: 'gpio', binding: gpio.binding, state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
+      }
+    }
+    if (this.sensors) {
+      this.#offs.push(connectSensors(this.sensors, this.config.drivers.i2c?.sensors ?? {}, log));
+      this.sensors.start();
+      log.info({ evt: 'driver', driver: 'i2c', binding: this.sensors.bus.name, state: 'open', sensors: this.sensors.names() }, `i2c sensors polling on ${this.sensors.bus.name}: ${this.sensors.names().join(', ')}`);
     }
     await this.bundles.load();
     // A bundle rejected at start keeps its registrations (ids, trigger state) for when it is
@@ -307,7 +343,7 @@ export class Runtime {
     this.broker.disarmAll();
     for (const off of this.#offs.splice(0).reverse()) off();
     await this.dispatcher.cancelWhere(() => true, 'Terminating', 'the runtime is stopping', this.#policy.config.shutdownGraceMs);
-    await Promise.allSettled([this.system.close(), this.#worker.close(), this.#inprocess.close()]);
+    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.#worker.close(), this.#inprocess.close()]);
     try {
       await this.store.close();
     } catch (err) {

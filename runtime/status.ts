@@ -1,4 +1,6 @@
 /** What `vigil status` shows: registrations with their state and last run, the work cost, drivers, bundles. */
+import type { LineInfo } from '../drivers/gpio/gpio.js';
+import type { SensorInfo } from '../drivers/i2c/hub.js';
 import type { SystemReadings } from '../drivers/system/system.js';
 import type { DeviceStateValues } from './device-state.js';
 import type { BackgroundWorkCostValue } from './enums.js';
@@ -35,7 +37,9 @@ export interface StatusReport {
   workCost: { value: BackgroundWorkCostValue; causes: string[] };
   conditions: DeviceStateValues;
   readings?: SystemReadings;
-  drivers: { name: string; binding: string }[];
+  drivers: { name: string; binding: string; state: 'ok' | 'failed'; error?: string }[];
+  gpio?: LineInfo[];
+  sensors?: SensorInfo[];
   pool: { idle: number; busy: number; spawned: number; warmLeases: number; coldLeases: number };
   bundles: { name: string; version: string; tasks: number }[];
   rejected: RejectedBundle[];
@@ -89,7 +93,16 @@ export function buildStatus(rt: Runtime): StatusReport {
     workCost: { value: rt.workCost.value, causes: rt.workCost.causes },
     conditions: { ...rt.state.values },
     ...(readings ? { readings } : {}),
-    drivers: [{ name: rt.system.name, binding: rt.system.binding }],
+    drivers: [
+      { name: rt.system.name, binding: rt.system.binding },
+      ...(rt.gpio ? [{ name: 'gpio', binding: rt.gpio.binding }] : []),
+      ...(rt.sensors ? [{ name: 'i2c', binding: rt.sensors.bus.name }] : []),
+    ].map((d) => {
+      const error = rt.driverErrors.get(d.name);
+      return error ? { ...d, state: 'failed' as const, error } : { ...d, state: 'ok' as const };
+    }),
+    ...(rt.gpio && !rt.driverErrors.has('gpio') ? { gpio: rt.gpio.lines() } : {}),
+    ...(rt.sensors ? { sensors: rt.sensors.info() } : {}),
     pool: { idle: rt.pool.idle, busy: rt.pool.busy, ...rt.pool.stats },
     bundles: [...rt.bundles.loaded.values()].map((b) => ({ name: b.name, version: b.version, tasks: b.tasks.length })),
     rejected: [...rt.bundles.rejected.values()],

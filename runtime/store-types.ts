@@ -67,6 +67,10 @@ export interface TriggerStateRecord {
   lastFiredAt?: number;
   fireCount?: number;
   pending?: PendingActivation[];
+  /** SensorDataThresholdTrigger: the values last reported (movement is measured from them). */
+  baseline?: Record<string, number>;
+  /** SensorDataThresholdTrigger level crossing: false after firing, until the re-arm level. */
+  armed?: boolean;
 }
 
 export interface ThrottleRecord {

@@ -28,10 +28,9 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
     workCost.update(readings);
     const flags = readings.throttled;
     // Supply and energy saving come from the same flags: one update, so the dispatcher sees both.
-    state.update(
-      { energySaver: Boolean(flags && (flags.underVoltage || flags.throttled)), supplyGood: system.supplyGood() },
-      flags ? `get_throttled 0x${flags.raw.toString(16)}` : 'no throttling flags',
-    );
+    state.setSupply('system', system.supplyGood(), flags ? `get_throttled 0x${flags.raw.toString(16)}` : 'no throttling flags', {
+      energySaver: Boolean(flags && (flags.underVoltage || flags.throttled)),
+    });
   };
   const applyNetwork = () => {
     const n = system.network();
@@ -54,7 +53,7 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
       for (const s of added) port.raise(systemTriggerKey('SessionConnected'), { user: s.user, line: s.line, host: s.host });
     }),
     system.events.on('network', applyNetwork),
-    system.events.on('supply', ({ good, cause }) => state.update({ supplyGood: good }, cause)),
+    system.events.on('supply', ({ good, cause }) => state.setSupply('system', good, cause)),
     system.events.on('deviceEvent', ({ id, details }) => {
       log.info({ evt: 'event', id, source: `system/${system.binding}` }, `device event ${id}`);
       port.raise(customEventKey(id), { id, source: `system/${system.binding}`, ...details });
@@ -64,6 +63,6 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
 
   applyReadings();
   applyNetwork();
-  state.update({ sessionConnected: system.sessions().length > 0, supplyGood: system.supplyGood() }, 'system driver opened');
+  state.setSupply('system', system.supplyGood(), 'system driver opened', { sessionConnected: system.sessions().length > 0 });
   return () => offs.forEach((off) => off());
 }

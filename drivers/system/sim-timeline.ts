@@ -22,10 +22,17 @@ export interface SimStep {
   /** A named device event to raise. */
   emit?: string;
   details?: Record<string, unknown>;
+  /** A simulated GPIO input to move to `value` (logical level), with `bounce` contact bounces. */
+  gpio?: string;
+  value?: 0 | 1;
+  bounce?: number;
+  /** A simulated I2C sensor whose measured quantities become `values`. */
+  sensor?: string;
+  values?: Record<string, number>;
   note?: string;
 }
 
-const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'note']);
+const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'note']);
 const SET_KEYS = new Set(['memAvailablePct', 'memPressureSome10', 'load1', 'socTempC']);
 const LINK_KINDS = new Set<string>(['ethernet', 'wifi', 'cellular', 'other']);
 
@@ -80,6 +87,19 @@ export function validateTimeline(steps: readonly SimStep[], repeatSec: number | 
     if (step.details !== undefined && (typeof step.details !== 'object' || step.details === null || Array.isArray(step.details))) {
       bad(i, 'details', step.details, 'an object');
     }
+    // Which lines and sensors exist is the board's to check; the shape is checked here.
+    for (const key of ['gpio', 'sensor'] as const) {
+      const value = step[key];
+      if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) bad(i, key, value, 'the name of a configured ' + (key === 'gpio' ? 'GPIO line' : 'sensor'));
+    }
+    if (step.gpio !== undefined && step.value !== 0 && step.value !== 1) bad(i, 'value', step.value, '0 or 1 (the level the line moves to)');
+    if (step.gpio === undefined && (step.value !== undefined || step.bounce !== undefined)) bad(i, 'value', step.value, 'a "gpio" line name in the same step');
+    if (step.bounce !== undefined && (!Number.isInteger(step.bounce) || step.bounce < 0 || step.bounce > 50)) bad(i, 'bounce', step.bounce, 'a number of bounces 0–50');
+    if (step.sensor !== undefined) {
+      const values = step.values;
+      if (typeof values !== 'object' || values === null || Array.isArray(values) || Object.keys(values).length === 0) bad(i, 'values', values, 'an object of channel → number, such as {"temperature": 31}');
+      for (const [k, x] of Object.entries(values!)) if (typeof x !== 'number' || !Number.isFinite(x)) bad(i, `values.${k}`, x, 'a finite number');
+    } else if (step.values !== undefined) bad(i, 'values', step.values, 'a "sensor" name in the same step');
   });
   if (repeatSec !== undefined) {
     if (typeof repeatSec !== 'number' || !Number.isFinite(repeatSec) || repeatSec <= lastAt || repeatSec <= 0) {

@@ -35,6 +35,8 @@ export interface SimSystemOptions {
   timeline?: SimStep[];
   repeatSec?: number;
   pollMs?: number;
+  /** Steps that move other simulated hardware (GPIO lines, sensors) are handed to the board. */
+  onStep?: (step: SimStep) => void;
 }
 
 /** Interface names the simulated board gives each kind of link. */
@@ -71,6 +73,7 @@ export class SimSystem implements SystemDriver {
   #stepTimer: TimerHandle | undefined;
   #stepIndex = 0;
   #cycleStart = 0;
+  readonly #onStep: ((step: SimStep) => void) | undefined;
 
   constructor(options: SimSystemOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -78,6 +81,7 @@ export class SimSystem implements SystemDriver {
     if (!Number.isFinite(this.#pollMs) || this.#pollMs <= 0) {
       throw new DriverError('system', `pollMs ${JSON.stringify(options.pollMs)} is not a positive number of milliseconds`);
     }
+    this.#onStep = options.onStep;
     this.#timeline = [...(options.timeline ?? [])];
     validateTimeline(this.#timeline, options.repeatSec);
     this.#repeatMs = options.repeatSec === undefined ? undefined : options.repeatSec * 1000;
@@ -277,5 +281,6 @@ export class SimSystem implements SystemDriver {
     }
     if (step.internet !== undefined) this.setNetwork({ internet: step.internet });
     if (step.emit !== undefined) this.raise(step.emit, step.details);
+    if (step.gpio !== undefined || step.sensor !== undefined) this.#onStep?.(step);
   }
 }

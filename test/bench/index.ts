@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { benchDispatch } from './dispatch.js';
+import { benchHardware } from './hardware.js';
 import { benchProcess } from './process.js';
 
 const t0 = Date.now();
@@ -11,6 +12,8 @@ const dispatch = await benchDispatch();
 const t1 = Date.now();
 const proc = await benchProcess();
 const t2 = Date.now();
+const hardware = await benchHardware();
+const t3 = Date.now();
 
 const checks = {
   inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
@@ -20,6 +23,10 @@ const checks = {
   throughputEventsPerSec: { value: dispatch.throughputEventsPerSec, target: '>= 50000', ok: dispatch.throughputEventsPerSec >= 50_000 },
   idleRssMb: { value: proc.idleRss.vigilMb, target: '<= 60', ok: proc.idleRss.vigilMb <= 60 },
   startToReadyP50Ms: { value: proc.startToReadyMs.p50, target: '<= 300', ok: proc.startToReadyMs.p50 <= 300 },
+  gpioEdgeToRunInprocessP99Ms: { value: hardware.gpioEdgeToRunMs.inprocess.p99, target: 'reported (p50 too)', ok: true },
+  gpioEdgeToRunWorkerP99Ms: { value: hardware.gpioEdgeToRunMs.worker.p99, target: 'reported (p50 too)', ok: true },
+  gpioEdgesLostAt1kHz: { value: hardware.gpioEdgeRate.lost, target: '0', ok: hardware.gpioEdgeRate.lost === 0 },
+  sensorPolling10x10HzCpuPct: { value: hardware.sensorPolling.cpuPctOfOneCore, target: '<= 5', ok: hardware.sensorPolling.cpuPctOfOneCore <= 5 && hardware.sensorPolling.failed.length === 0 },
   storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
 };
 
@@ -27,8 +34,9 @@ const report = {
   machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30) },
   ...dispatch,
   ...proc,
+  hardware,
   checks,
-  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000 },
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000 },
   allTargetsMet: Object.values(checks).every((c) => c.ok),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -5,6 +5,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createBoard } from '../../drivers/board.js';
+import type { SimGpio } from '../../drivers/gpio/sim.js';
+import type { SimI2cBus } from '../../drivers/i2c/sim/bus.js';
 import { SimSystem } from '../../drivers/system/sim.js';
 import type { Clock } from '../../runtime/clock.js';
 import { parseConfig, type DeviceConfig } from '../../runtime/config.js';
@@ -44,6 +47,9 @@ export interface Harness {
   config: DeviceConfig;
   system: SimSystem;
   runtime: Runtime;
+  /** The simulated GPIO lines and I2C bus, when the config declares them. */
+  gpio: SimGpio | undefined;
+  bus: SimI2cBus | undefined;
   /** Stop and start again on the same directories (a restart of the device). */
   restart(options?: { clock?: Clock; system?: SimSystem }): Promise<Runtime>;
   close(): Promise<void>;
@@ -65,10 +71,10 @@ export function makeConfig(root: string, options: HarnessOptions = {}): DeviceCo
     {
       stateDir: 'state',
       bundlesDir: 'bundles',
-      drivers: { system: { binding: 'sim', pollMs: 1000 } },
       policy: { cancelGraceMs: 200, shutdownGraceMs: 500, pool: { warm: 1, maxWorkers: 4 }, ...options.policy },
       logging: { level: 'debug' },
       ...options.config,
+      drivers: { system: { binding: 'sim', pollMs: 1000 }, ...(options.config?.drivers as object | undefined) },
     },
     join(root, 'config.json'),
   );
@@ -81,7 +87,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   for (const bundle of options.bundles ?? []) writeBundle(config.bundlesDir, bundle);
   let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
   const extra = options.triggers ? { triggers: options.triggers } : {};
-  let runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
+  let board = await createBoard(config, { sim: true });
+  let runtime = await Runtime.start({ config, drivers: { system, gpio: board.gpio, sensors: board.sensors }, logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
   const h: Harness = {
     root,
     bundlesDir: config.bundlesDir,
@@ -93,10 +100,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     get runtime() {
       return runtime;
     },
+    get gpio() {
+      return board.sim?.gpio;
+    },
+    get bus() {
+      return board.sim?.bus;
+    },
     async restart(next = {}) {
       await runtime.stop();
       system = next.system ?? new SimSystem(next.clock ? { clock: next.clock } : {});
-      runtime = await Runtime.start({ config, drivers: { system }, logSync: true, ...extra, ...(next.clock ? { clock: next.clock } : {}) });
+      board = await createBoard(config, { sim: true });
+      runtime = await Runtime.start({ config, drivers: { system, gpio: board.gpio, sensors: board.sensors }, logSync: true, ...extra, ...(next.clock ? { clock: next.clock } : {}) });
       return runtime;
     },
     async close() {
