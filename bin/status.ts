@@ -28,7 +28,7 @@ export function formatStatus(r: StatusReport, now: number): string {
     ...(r.sensors ?? []).map(
       (s) =>
         `sensor      ${s.name} (${s.type} @0x${s.address.toString(16)}): ${
-          s.state === 'failed' ? `FAILED ${s.error ?? ''}` : s.last ? Object.entries(s.last.values).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}${s.channels[k]?.unit ?? ''}`).join(', ') : 'starting'
+          s.state === 'failed' ? `FAILED ${s.error ?? ''}` : s.last ? Object.entries(s.last.values).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}${s.channels[k] ? ` ${s.channels[k].unit}` : ''}`).join(', ') : 'starting'
         }`,
     ),
     `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,

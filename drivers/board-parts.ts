@@ -54,7 +54,7 @@ export async function simulateSensors(bus: SimI2cBus, specs: readonly SensorSpec
       throw new ConfigError(`${field}.simulate: ${errorMessage(err)}`, { path: `${field}.simulate`, cause: err });
     }
     if (cfg.dump !== undefined) {
-      if (!chip.load) throw new ConfigError(`${field}.dump: a ${spec.type.type} has no register map, so an i2cdump cannot describe it`, { path: `${field}.dump` });
+      if (!chip.load && !chip.loadWords) throw new ConfigError(`${field}.dump: a ${spec.type.type} has no register map, so an i2cdump cannot describe it`, { path: `${field}.dump` });
       let text: string;
       try {
         text = readFileSync(cfg.dump, 'utf8');
@@ -62,10 +62,18 @@ export async function simulateSensors(bus: SimI2cBus, specs: readonly SensorSpec
         throw new ConfigError(`${field}.dump: cannot read ${cfg.dump}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { path: `${field}.dump`, cause: err });
       }
       const { parseI2cDump } = await import('./i2c/i2cdump.js');
+      let dump;
       try {
-        chip.load(parseI2cDump(text).registers);
+        dump = parseI2cDump(text);
       } catch (err) {
         throw new ConfigError(`${field}.dump: ${cfg.dump} is not an i2cdump listing: ${errorMessage(err)}`, { path: `${field}.dump`, cause: err });
+      }
+      // 16-bit register chips need the word layout; byte-register chips the byte layout.
+      if (dump.mode === 'word' && chip.loadWords && dump.words) chip.loadWords(dump.words);
+      else if (dump.mode === 'byte' && chip.load) chip.load(dump.registers);
+      else {
+        const want = chip.loadWords ? 'a word dump (i2cdump -y BUS ADDR w)' : 'a byte dump (i2cdump -y BUS ADDR)';
+        throw new ConfigError(`${field}.dump: ${cfg.dump} is a ${dump.mode} dump, but a ${spec.type.type} needs ${want}`, { path: `${field}.dump` });
       }
     }
     bus.attach(spec.address, chip);

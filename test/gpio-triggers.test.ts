@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { formatStatus } from '../bin/status.js';
 import { finished, next, startHarness, tempDir, type Harness } from './helpers/harness.js';
 
 const lines = {
@@ -196,5 +197,8 @@ export default async function run(instance) {
     const hall = s.gpio!.find((l) => l.name === 'hall')!;
     assert.deepEqual({ bcm: hall.bcm, role: hall.role, direction: hall.direction }, { bcm: 5, role: 'presence', direction: 'in' });
     assert.ok(s.drivers.some((d) => d.name === 'gpio' && d.binding === 'sim' && d.state === 'ok'));
+    const text = formatStatus(s, Date.now());
+    assert.match(text, /^drivers {5}system \(sim\), gpio \(sim\)$/m);
+    assert.match(text, /^gpio {8}.*hall=0 \(BCM 5 in, presence\).*led=\d \(BCM 27 out\)/m);
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { formatStatus } from '../bin/status.js';
 import type { SensorReading } from '../drivers/i2c/hub.js';
 import type { SimChip } from '../drivers/i2c/sim/chip.js';
 import { RegistrationError } from '../runtime/errors.js';
@@ -137,6 +138,9 @@ describe('SensorDataThresholdTrigger', () => {
     assert.equal(failures.length, 1, 'one DriverError for the outage, not one per retry');
     assert.match(JSON.stringify(failures[0]!.err), /sensor rh \(sht3x at 0x44 on sim\).*ENXIO/);
     assert.equal(rt.status().sensors!.find((s) => s.name === 'rh')!.state, 'failed');
+    const text = formatStatus(rt.status(), Date.now());
+    assert.match(text, /^sensor {6}rh \(sht3x @0x44\): FAILED sensor rh .*ENXIO/m);
+    assert.match(text, /^sensor {6}air \(bme280 @0x76\): temperature [\d.]+ °C, pressure [\d.]+ hPa, humidity [\d.]+ %RH$/m);
     rh.set({ humidity: 60 });
     h.bus!.attach(0x44, rh);
     await new Promise((resolve) => rt.sensors!.events.once('recovered', resolve));

@@ -53,6 +53,26 @@ describe('vigil sensors', () => {
     assert.match(r.stdout, /^lux\s+bh1750\s+0x23\s+illuminance 0 lx$/m, 'the other sensor is still read');
   });
 
+  it('a 16-bit register chip replays a word dump (i2cdump … w): the TMP102 reads what it read on the board', async () => {
+    const config = join(dir, 'tmp102.json');
+    const dump = join(repoRoot, 'test', 'fixtures', 'i2cdump', 'tmp102-0x48-words.txt');
+    writeFileSync(config, JSON.stringify({ stateDir: 'state', bundlesDir: 'bundles', drivers: { system: { binding: 'sim' }, i2c: { binding: 'sim', sensors: { t: { type: 'tmp102', address: '0x48', dump } } } } }));
+    const r = await vigil(['sensors', '--config', config, '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const [t] = JSON.parse(r.stdout) as { values: Record<string, { value: number }> }[];
+    // The dump's word 0x9019 is register 0x1990 on the wire: 0x199 × 0.0625 °C.
+    assert.equal(t!.values.temperature!.value, 25.5625);
+  });
+
+  it('a byte dump for a 16-bit register chip is refused, saying which dump it needs', async () => {
+    const config = join(dir, 'tmp102-bytes.json');
+    const dump = join(repoRoot, 'test', 'fixtures', 'i2cdump', 'bme280-0x76.txt');
+    writeFileSync(config, JSON.stringify({ stateDir: 'state', bundlesDir: 'bundles', drivers: { system: { binding: 'sim' }, i2c: { binding: 'sim', sensors: { t: { type: 'tmp102', address: '0x48', dump } } } } }));
+    const r = await vigil(['sensors', '--config', config]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /drivers\.i2c\.sensors\.t\.dump: .*bme280-0x76\.txt is a byte dump, but a tmp102 needs a word dump \(i2cdump -y BUS ADDR w\)/);
+  });
+
   it('a config without sensors says so', async () => {
     const config = join(dir, 'none.json');
     writeFileSync(config, JSON.stringify({ stateDir: 'state', bundlesDir: 'bundles', drivers: { system: { binding: 'sim' } } }));

@@ -22,4 +22,9 @@ export interface SimChip {
    * have a register map; loading a dump sets them (see i2cdump.ts).
    */
   load?(registers: ReadonlyMap<number, number>): void;
+  /**
+   * For chips with 16-bit registers: words as `i2cdump … w` prints them (SMBus order, low byte
+   * first, so the chip's MSB-first register is the word byte-swapped).
+   */
+  loadWords?(words: ReadonlyMap<number, number>): void;
 }

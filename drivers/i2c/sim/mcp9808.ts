@@ -7,11 +7,11 @@
  * with T_CRIT, T_UPPER and T_LOWER as the chip does: with the power-up limits of 0 °C any warm
  * reading has flags set, so a driver that does not mask them reads nonsense.
  *
- * Not modelled: the ALERT output and the configuration lock bits. No `load`: an i2cdump's byte
- * map holds one byte per register, and this chip's are 16-bit.
+ * Not modelled: the ALERT output and the configuration lock bits. A word dump
+ * (`i2cdump -y 1 0x18 w`) loads the limits and the ambient temperature, which it then measures.
  */
 import { DriverError } from '../../../runtime/errors.js';
-import { MCP9808_REG, MCP9808_RESOLUTIONS, MCP9808_SHUTDOWN, mcp9808Celsius, mcp9808Field } from '../chips/mcp9808.js';
+import { MCP9808_REG, MCP9808_RESOLUTIONS, MCP9808_SHUTDOWN, mcp9808Celsius, mcp9808Field, swap16 } from '../chips/mcp9808.js';
 import type { SensorValues } from '../sensor.js';
 import type { SimChip } from './chip.js';
 
@@ -39,6 +39,14 @@ export class Mcp9808Sim implements SimChip {
       if (channel !== 'temperature') throw new DriverError('mcp9808', `the simulated MCP9808 has no channel "${channel}": expected temperature`, { code: 'SIM_BAD_VALUE' });
       if (!Number.isFinite(value)) throw new DriverError('mcp9808', `simulated temperature ${value} is not a finite number`, { code: 'SIM_BAD_VALUE' });
       this.#celsius = value;
+    }
+  }
+
+  loadWords(words: ReadonlyMap<number, number>): void {
+    for (const [register, word] of words) {
+      const value = swap16(word);
+      if (register === MCP9808_REG.ambient) this.#celsius = mcp9808Celsius(value);
+      else if (register in this.#limits) this.#limits[register] = value & LIMIT_MASK;
     }
   }
 

@@ -6,10 +6,11 @@
  * leaving shutdown. A driver that reads too early reads 0 °C.
  *
  * Not modelled: one-shot conversions (OS in shutdown), the ALERT comparator (AL reads inactive).
- * No `load`: an i2cdump's byte map holds one byte per register, and this chip's are 16-bit.
+ * A word dump (`i2cdump -y 1 0x48 w`) loads its registers: the dumped temperature is what it
+ * then measures.
  */
 import { DriverError } from '../../../runtime/errors.js';
-import { TMP102_CONFIG, TMP102_CONVERSION_MS, TMP102_REG, tmp102Register } from '../chips/tmp102.js';
+import { swap16, TMP102_CONFIG, TMP102_CONVERSION_MS, TMP102_REG, tmp102Celsius, tmp102Register } from '../chips/tmp102.js';
 import type { SensorValues } from '../sensor.js';
 import type { SimChip } from './chip.js';
 
@@ -42,6 +43,17 @@ export class Tmp102Sim implements SimChip {
       if (channel !== 'temperature') throw new DriverError('tmp102', `the simulated TMP102 has no channel "${channel}": expected temperature`, { code: 'SIM_BAD_VALUE' });
       if (!Number.isFinite(value)) throw new DriverError('tmp102', `simulated temperature ${value} is not a finite number`, { code: 'SIM_BAD_VALUE' });
       this.#celsius = value;
+    }
+  }
+
+  loadWords(words: ReadonlyMap<number, number>): void {
+    for (const [register, word] of words) {
+      const value = swap16(word);
+      if (register === TMP102_REG.temperature) {
+        this.#celsius = tmp102Celsius(value);
+        this.#temperatureRegister = value;
+      } else if (register === TMP102_REG.config) this.#config = value & ~AL;
+      else if (register === TMP102_REG.tLow || register === TMP102_REG.tHigh) this.#limits[register] = value;
     }
   }
 
