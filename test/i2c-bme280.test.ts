@@ -22,25 +22,14 @@ import { Bme280Sim } from '../drivers/i2c/sim/bme280.js';
 import { SimI2cBus } from '../drivers/i2c/sim/bus.js';
 import type { SensorType } from '../drivers/i2c/sensor.js';
 import { DriverError } from '../runtime/errors.js';
+import { sensorCorpus, realSleep, fakeClock } from './helpers/i2c.js';
 
-// Vectors from other projects' tests and the datasheet, read in place: see the corpus README.
-const corpus = JSON.parse(readFileSync(new URL('../../shared/corpora/sensors_i2c.json', import.meta.url), 'utf8'));
+const corpus = sensorCorpus;
 const vectors: Array<Record<string, any>> = corpus.bmx280;
 const vector = (id: string) => vectors.find((v) => v.id === id)!;
 const dumpText = readFileSync(new URL('./fixtures/i2cdump/bme280-0x76.txt', import.meta.url), 'utf8');
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A bus on a hand-driven clock: `sleep` advances it, so timing is exact and instant. */
-function fakeClock() {
-  const clock = { t: 1000, slept: 0 };
-  const bus = new SimI2cBus({ now: () => clock.t });
-  const sleep = async (ms: number) => {
-    clock.t += ms;
-    clock.slept += ms;
-  };
-  return { clock, bus, sleep };
-}
 
 function driver(type: SensorType, bus: SimI2cBus, options: Record<string, unknown> = {}, sleep = realSleep, address = 0x76) {
   assert.equal(type.checkOptions(options), undefined);

@@ -1,26 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { MEASUREMENT_MS, sht3xCrc, sht3xHumidity, sht3xTemperature, sht3xType, sht3xWords, type Repeatability } from '../drivers/i2c/chips/sht3x.js';
 import { SimI2cBus } from '../drivers/i2c/sim/bus.js';
 import { Sht3xSim } from '../drivers/i2c/sim/sht3x.js';
 import { Tmp102Sim } from '../drivers/i2c/sim/tmp102.js';
 import { DriverError } from '../runtime/errors.js';
+import { sensorCorpus, realSleep, fakeClock } from './helpers/i2c.js';
 
-// Vectors from other projects' tests and the datasheet, read in place: see the corpus README.
-const corpus = JSON.parse(readFileSync(new URL('../../shared/corpora/sensors_i2c.json', import.meta.url), 'utf8'));
+const corpus = sensorCorpus;
 const sht = corpus.sht3x[0] as Record<string, any>;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function fakeClock() {
-  const clock = { t: 1000 };
-  const bus = new SimI2cBus({ now: () => clock.t });
-  const sleep = async (ms: number) => {
-    clock.t += ms;
-  };
-  return { clock, bus, sleep };
-}
 
 const cmd = (code: number) => Uint8Array.of(code >> 8, code & 0xff);
 

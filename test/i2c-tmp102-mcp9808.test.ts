@@ -1,27 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { MCP9808_MANUFACTURER_ID, MCP9808_RESOLUTIONS, mcp9808Celsius, mcp9808Field, mcp9808Type } from '../drivers/i2c/chips/mcp9808.js';
-import { TMP102_CONVERSION_MS, swap16, tmp102Celsius, tmp102ConfigProblem, tmp102Register, tmp102Type } from '../drivers/i2c/chips/tmp102.js';
+import { swap16 } from '../drivers/i2c/bus.js';
+import { TMP102_CONVERSION_MS, tmp102Celsius, tmp102ConfigProblem, tmp102Register, tmp102Type } from '../drivers/i2c/chips/tmp102.js';
 import type { SimChip } from '../drivers/i2c/sim/chip.js';
 import { SimI2cBus } from '../drivers/i2c/sim/bus.js';
 import { Mcp9808Sim } from '../drivers/i2c/sim/mcp9808.js';
 import { Tmp102Sim } from '../drivers/i2c/sim/tmp102.js';
 import { DriverError } from '../runtime/errors.js';
+import { sensorCorpus, realSleep, fakeClock } from './helpers/i2c.js';
 
-// Vectors from other projects' tests and the datasheet, read in place: see the corpus README.
-const corpus = JSON.parse(readFileSync(new URL('../../shared/corpora/sensors_i2c.json', import.meta.url), 'utf8'));
+const corpus = sensorCorpus;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function fakeClock() {
-  const clock = { t: 1000 };
-  const bus = new SimI2cBus({ now: () => clock.t });
-  const sleep = async (ms: number) => {
-    clock.t += ms;
-  };
-  return { clock, bus, sleep };
-}
 
 /** A chip with fixed 16-bit registers, MSB first: what an unrelated part at the address answers. */
 function wordChip(words: Record<number, number>): SimChip {

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { swap16, tmp102Celsius, tmp102ConfigProblem } from '../drivers/i2c/chips/tmp102.js';
+import { swap16 } from '../drivers/i2c/bus.js';
+import { tmp102Celsius, tmp102ConfigProblem } from '../drivers/i2c/chips/tmp102.js';
 import { parseI2cDump } from '../drivers/i2c/i2cdump.js';
 import { Bme280Sim } from '../drivers/i2c/sim/bme280.js';
 import { SimI2cBus } from '../drivers/i2c/sim/bus.js';
+import { sensorCorpus } from './helpers/i2c.js';
 
-const corpus = JSON.parse(readFileSync(new URL('../../shared/corpora/sensors_i2c.json', import.meta.url), 'utf8'));
+const corpus = sensorCorpus;
 const example = corpus.bmx280.find((v: { id: string }) => v.id === 'bosch_bmp280_datasheet_worked_example');
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/i2cdump/${name}`, import.meta.url), 'utf8');
 const bmeText = fixture('bme280-0x76.txt');

@@ -42,3 +42,11 @@ export function isTransientBusError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENXIO' || code === 'EREMOTEIO' || code === 'EIO' || code === 'ETIMEDOUT' || code === 'EAGAIN';
 }
+
+/**
+ * SMBus words travel low byte first; chips with 16-bit registers (TMP102, MCP9808, ADS1115) send
+ * the high byte first. Swapping a word read with readWord gives the chip's register, and back.
+ */
+export function swap16(word: number): number {
+  return ((word & 0xff) << 8) | ((word >> 8) & 0xff);
+}

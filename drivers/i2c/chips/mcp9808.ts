@@ -8,6 +8,7 @@
  * other JC42.4-style temperature sensors that share addresses 0x18–0x1F (memory-module sensors
  * from several vendors) differ in one or the other.
  */
+import { swap16 } from '../bus.js';
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Mcp9808Sim } from '../sim/mcp9808.js';
@@ -49,11 +50,6 @@ export function mcp9808Field(celsius: number, step: number): number {
   const quantised = Math.round(celsius / step) * step;
   const raw = Math.min(4095, Math.max(-4096, Math.round(quantised * 16)));
   return raw & 0x1fff;
-}
-
-/** SMBus word order ↔ the chip's MSB-first order. */
-export function swap16(word: number): number {
-  return ((word & 0xff) << 8) | ((word >> 8) & 0xff);
 }
 
 const hex = (n: number, digits = 2) => `0x${n.toString(16).padStart(digits, '0')}`;

@@ -12,6 +12,7 @@
  * That tells a TMP102 from an ADS1115 (power-up 0x8583, also strapped to 0x48–0x4B) but not from
  * the TMP112 or other parts with the same register layout, which would work with this driver.
  */
+import { swap16 } from '../bus.js';
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Tmp102Sim } from '../sim/tmp102.js';
@@ -31,11 +32,6 @@ export const TMP102_CONFIG = {
 
 /** Conversion time, typical and maximum ms (Electrical Characteristics). */
 export const TMP102_CONVERSION_MS = { typical: 26, max: 35 } as const;
-
-/** Swap the bytes of a 16-bit word: SMBus word order ↔ the chip's MSB-first order. */
-export function swap16(word: number): number {
-  return ((word & 0xff) << 8) | ((word >> 8) & 0xff);
-}
 
 /**
  * °C from the temperature register (datasheet: Temperature Register): two's complement in 0.0625 °C steps, left-justified;

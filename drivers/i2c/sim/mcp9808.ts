@@ -11,7 +11,8 @@
  * (`i2cdump -y 1 0x18 w`) loads the limits and the ambient temperature, which it then measures.
  */
 import { DriverError } from '../../../runtime/errors.js';
-import { MCP9808_REG, MCP9808_RESOLUTIONS, MCP9808_SHUTDOWN, mcp9808Celsius, mcp9808Field, swap16 } from '../chips/mcp9808.js';
+import { MCP9808_REG, MCP9808_RESOLUTIONS, MCP9808_SHUTDOWN, mcp9808Celsius, mcp9808Field } from '../chips/mcp9808.js';
+import { swap16 } from '../bus.js';
 import type { SensorValues } from '../sensor.js';
 import type { SimChip } from './chip.js';
 

@@ -10,7 +10,8 @@
  * then measures.
  */
 import { DriverError } from '../../../runtime/errors.js';
-import { swap16, TMP102_CONFIG, TMP102_CONVERSION_MS, TMP102_REG, tmp102Celsius, tmp102Register } from '../chips/tmp102.js';
+import { swap16 } from '../bus.js';
+import { TMP102_CONFIG, TMP102_CONVERSION_MS, TMP102_REG, tmp102Celsius, tmp102Register } from '../chips/tmp102.js';
 import type { SensorValues } from '../sensor.js';
 import type { SimChip } from './chip.js';
 
