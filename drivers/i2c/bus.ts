@@ -50,3 +50,8 @@ export function isTransientBusError(err: unknown): boolean {
 export function swap16(word: number): number {
   return ((word & 0xff) << 8) | ((word >> 8) & 0xff);
 }
+
+/** A register, address or ID as datasheets print it: "0x76", "0x8583" with `digits` 4. */
+export function hex(n: number, digits = 2): string {
+  return `0x${n.toString(16).padStart(digits, '0')}`;
+}

@@ -17,6 +17,7 @@
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Ads1115Sim } from '../sim/ads1115.js';
+import { hex } from '../bus.js';
 
 const CONVERSION = 0x00;
 const CONFIG = 0x01;
@@ -145,7 +146,7 @@ class Ads1115 implements SensorDriver {
       const temperatureSensor = lo === 0x4b00 && hi === 0x5000 ? ' (the 75 °C / 80 °C limits of a TMP102 or LM75)' : '';
       throw new DriverError(
         'ads1115',
-        `no ADS1115 at 0x${this.#ctx.address.toString(16)}: Lo_thresh/Hi_thresh read 0x${hex4(lo)}/0x${hex4(hi)}${temperatureSensor}, ` +
+        `no ADS1115 at 0x${this.#ctx.address.toString(16)}: Lo_thresh/Hi_thresh read ${hex(lo, 4)}/${hex(hi, 4)}${temperatureSensor}, ` +
           `expected the power-up 0x8000/0x7fff (an ADS1115 whose thresholds were changed by another program reads differently until power-cycled)`,
         { code: 'SENSOR_WRONG_CHIP' },
       );
@@ -185,9 +186,6 @@ class Ads1115 implements SensorDriver {
   }
 }
 
-function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
-}
 
 export const ads1115Type: SensorType = {
   type: 'ads1115',

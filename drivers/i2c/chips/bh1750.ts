@@ -15,6 +15,7 @@
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Bh1750Sim } from '../sim/bh1750.js';
+import { hex } from '../bus.js';
 
 const POWER_DOWN = 0x00;
 const POWER_ON = 0x01;
@@ -84,7 +85,7 @@ class Bh1750 implements SensorDriver {
     if (raw !== 0) {
       throw new DriverError(
         'bh1750',
-        `no BH1750 at 0x${hex(address)}: after Power On and Reset its data register must read 0x0000, it read 0x${raw.toString(16).padStart(4, '0')}`,
+        `no BH1750 at ${hex(address)}: after Power On and Reset its data register must read 0x0000, it read 0x${raw.toString(16).padStart(4, '0')}`,
         { code: 'SENSOR_WRONG_CHIP' },
       );
     }
@@ -110,9 +111,6 @@ class Bh1750 implements SensorDriver {
   }
 }
 
-function hex(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
 
 export const bh1750Type: SensorType = {
   type: 'bh1750',

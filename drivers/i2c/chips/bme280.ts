@@ -22,6 +22,7 @@ import {
   type Bmx280Calibration,
   type Bmx280Variant,
 } from './bme280-compensation.js';
+import { hex } from '../bus.js';
 
 export * from './bme280-compensation.js';
 
@@ -92,7 +93,6 @@ const VARIANTS: Record<Bmx280Variant, VariantInfo> = {
   bmp280: { variant: 'bmp280', name: 'BMP280', ids: [0x58, 0x57, 0x56], humidity: false },
 };
 
-const hex = (n: number, digits = 2) => `0x${n.toString(16).padStart(digits, '0')}`;
 
 /** The SENSOR_WRONG_CHIP error for an ID register that is not this variant's, or undefined. */
 export function checkChipId(variant: Bmx280Variant, id: number, address: number): DriverError | undefined {

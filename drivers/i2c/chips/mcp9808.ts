@@ -8,7 +8,7 @@
  * other JC42.4-style temperature sensors that share addresses 0x18–0x1F (memory-module sensors
  * from several vendors) differ in one or the other.
  */
-import { swap16 } from '../bus.js';
+import { hex, swap16 } from '../bus.js';
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Mcp9808Sim } from '../sim/mcp9808.js';
@@ -52,7 +52,6 @@ export function mcp9808Field(celsius: number, step: number): number {
   return raw & 0x1fff;
 }
 
-const hex = (n: number, digits = 2) => `0x${n.toString(16).padStart(digits, '0')}`;
 
 export function checkMcp9808Options(options: Record<string, unknown>): string | undefined {
   for (const key of Object.keys(options)) if (key !== 'resolution') return `unknown option "${key}": expected "resolution"`;

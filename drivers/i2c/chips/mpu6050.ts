@@ -10,6 +10,7 @@
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Mpu6050Sim } from '../sim/mpu6050.js';
+import { hex } from '../bus.js';
 
 const SMPLRT_DIV = 0x19;
 const ACCEL_XOUT_H = 0x3b;
@@ -114,7 +115,7 @@ class Mpu6050 implements SensorDriver {
       const what = OTHER_IDS.get(id) ?? 'not an InvenSense part this driver knows';
       throw new DriverError(
         'mpu6050',
-        `no MPU-6050 at 0x${hex(address)}: WHO_AM_I (0x75) reads 0x${hex(id)} (${what}), expected 0x68`,
+        `no MPU-6050 at ${hex(address)}: WHO_AM_I (0x75) reads ${hex(id)} (${what}), expected 0x68`,
         { code: 'SENSOR_WRONG_CHIP' },
       );
     }
@@ -124,7 +125,7 @@ class Mpu6050 implements SensorDriver {
     await sleep(RESET_WAIT_MS);
     for (let tries = 0; (await bus.readByte(address, PWR_MGMT_1)) & DEVICE_RESET; tries++) {
       if (tries === 10) {
-        throw new DriverError('mpu6050', `MPU-6050 at 0x${hex(address)} still reports DEVICE_RESET 200 ms after the reset was asked for`, {
+        throw new DriverError('mpu6050', `MPU-6050 at ${hex(address)} still reports DEVICE_RESET 200 ms after the reset was asked for`, {
           code: 'SENSOR_TIMEOUT',
         });
       }
@@ -137,7 +138,7 @@ class Mpu6050 implements SensorDriver {
     if (power !== CLOCK_PLL_X_GYRO || !config.equals(this.#config)) {
       throw new DriverError(
         'mpu6050',
-        `MPU-6050 at 0x${hex(address)} did not keep its configuration: PWR_MGMT_1 and 0x19–0x1C read ` +
+        `MPU-6050 at ${hex(address)} did not keep its configuration: PWR_MGMT_1 and 0x19–0x1C read ` +
           `${hex(power)} ${config.toString('hex')}, expected ${hex(CLOCK_PLL_X_GYRO)} ${this.#config.toString('hex')}`,
         { code: 'SENSOR_CONFIG' },
       );
@@ -167,9 +168,6 @@ class Mpu6050 implements SensorDriver {
   }
 }
 
-function hex(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
 
 export const mpu6050Type: SensorType = {
   type: 'mpu6050',

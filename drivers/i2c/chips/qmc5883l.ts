@@ -20,6 +20,7 @@
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Qmc5883lSim } from '../sim/qmc5883l.js';
+import { hex } from '../bus.js';
 
 const DATA_X_LSB = 0x00;
 const STATUS = 0x06;
@@ -117,7 +118,7 @@ class Qmc5883l implements SensorDriver {
     const { bus, address, sleep } = this.#ctx;
     const id = await bus.readByte(address, CHIP_ID);
     if (id !== QMC5883L_ID) {
-      throw new DriverError('qmc5883l', `no QMC5883L at 0x${hex(address)}: chip ID register 0x0D reads 0x${hex(id)}, expected 0xff`, {
+      throw new DriverError('qmc5883l', `no QMC5883L at ${hex(address)}: chip ID register 0x0D reads ${hex(id)}, expected 0xff`, {
         code: 'SENSOR_WRONG_CHIP',
       });
     }
@@ -130,8 +131,8 @@ class Qmc5883l implements SensorDriver {
     if (control1 !== this.#control1 || period !== SET_RESET_PERIOD_VALUE) {
       throw new DriverError(
         'qmc5883l',
-        `QMC5883L at 0x${hex(address)} did not keep its configuration: control 1 and SET/RESET period read ` +
-          `0x${hex(control1)} 0x${hex(period)}, expected 0x${hex(this.#control1)} 0x${hex(SET_RESET_PERIOD_VALUE)}`,
+        `QMC5883L at ${hex(address)} did not keep its configuration: control 1 and SET/RESET period read ` +
+          `${hex(control1)} ${hex(period)}, expected ${hex(this.#control1)} ${hex(SET_RESET_PERIOD_VALUE)}`,
         { code: 'SENSOR_CONFIG' },
       );
     }
@@ -156,7 +157,7 @@ class Qmc5883l implements SensorDriver {
       const full = ((32767 / this.#lsbPerGauss) * MICROTESLA_PER_GAUSS).toFixed(0);
       throw new DriverError(
         'qmc5883l',
-        `QMC5883L at 0x${hex(address)}: the field overflowed the ±${this.#rangeGauss} G range (X/Y/Z counts ${counts.join(', ')}; ` +
+        `QMC5883L at ${hex(address)}: the field overflowed the ±${this.#rangeGauss} G range (X/Y/Z counts ${counts.join(', ')}; ` +
           `the ADC clamps at ±${full} µT); no reading for this sample${this.#rangeGauss === 2 ? ', set range 8 for strong fields' : ''}`,
         { code: 'SENSOR_OVERFLOW' },
       );
@@ -187,15 +188,12 @@ class Qmc5883l implements SensorDriver {
   #timeout(): DriverError {
     return new DriverError(
       'qmc5883l',
-      `QMC5883L at 0x${hex(this.#ctx.address)} produced no sample (DRDY) within two periods at ${1000 / this.#periodMs} Hz`,
+      `QMC5883L at ${hex(this.#ctx.address)} produced no sample (DRDY) within two periods at ${1000 / this.#periodMs} Hz`,
       { code: 'SENSOR_TIMEOUT' },
     );
   }
 }
 
-function hex(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
 
 export const qmc5883lType: SensorType = {
   type: 'qmc5883l',

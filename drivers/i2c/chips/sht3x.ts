@@ -12,6 +12,7 @@
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Sht3xSim } from '../sim/sht3x.js';
+import { hex } from '../bus.js';
 
 /** Commands (§4.3, §4.9, §4.11). */
 export const SHT3X_COMMAND = {
@@ -57,7 +58,6 @@ export function sht3xHumidity(raw: number): number {
   return (100 * raw) / 65535;
 }
 
-const hex = (n: number, digits = 2) => `0x${n.toString(16).padStart(digits, '0')}`;
 
 /**
  * The words of an answer, each checked against its CRC; a DriverError SENSOR_CRC naming the word

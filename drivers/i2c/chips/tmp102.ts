@@ -12,7 +12,7 @@
  * That tells a TMP102 from an ADS1115 (power-up 0x8583, also strapped to 0x48–0x4B) but not from
  * the TMP112 or other parts with the same register layout, which would work with this driver.
  */
-import { swap16 } from '../bus.js';
+import { hex, swap16 } from '../bus.js';
 import { DriverError } from '../../../runtime/errors.js';
 import type { ChannelInfo, SensorContext, SensorDriver, SensorType, SensorValues } from '../sensor.js';
 import { Tmp102Sim } from '../sim/tmp102.js';
@@ -51,7 +51,6 @@ export function tmp102Register(celsius: number, extended: boolean): number {
   return (((raw & ((1 << bits) - 1)) << (16 - bits)) | (extended ? 1 : 0)) & 0xffff;
 }
 
-const hex = (n: number, digits = 2) => `0x${n.toString(16).padStart(digits, '0')}`;
 
 /** Whether a configuration register value has the TMP102's fixed bits; undefined if so, else why not. */
 export function tmp102ConfigProblem(config: number): string | undefined {

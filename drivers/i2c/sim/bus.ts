@@ -3,7 +3,7 @@
  * an adapter would put on the wire. An address with nothing attached (or a chip taken off with
  * `detach`, as when a sensor's cable comes loose) NACKs: ENXIO, as the kernel reports it.
  */
-import { busError, type I2cBus } from '../bus.js';
+import { busError, hex, type I2cBus } from '../bus.js';
 import type { SimChip } from './chip.js';
 
 export interface SimBusOptions {
@@ -51,9 +51,9 @@ export class SimI2cBus implements I2cBus {
     if (!Number.isInteger(address) || address < 0 || address > 0x7f) throw busError('EINVAL', `address ${address} is not a 7-bit I2C address`);
     this.transactions++;
     const fault = this.#faults.get(address);
-    if (fault) throw busError(fault as 'EIO', `transfer to 0x${hex(address)} failed`);
+    if (fault) throw busError(fault as 'EIO', `transfer to ${hex(address)} failed`);
     const chip = this.#chips.get(address);
-    if (!chip) throw busError('ENXIO', `no device answered at 0x${hex(address)}`);
+    if (!chip) throw busError('ENXIO', `no device answered at ${hex(address)}`);
     return chip;
   }
 
@@ -117,6 +117,3 @@ function checkLength(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 32) throw busError('EINVAL', `block length ${n} is invalid: expected 1–32 bytes`);
 }
 
-export function hex(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
