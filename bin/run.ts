@@ -36,7 +36,7 @@ async function run(options: RunOptions): Promise<void> {
   if (options.state) config.stateDir = resolve(options.state);
   const board = await createBoard(config, { sim: options.sim === true });
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const runtime = await Runtime.start({ config, drivers: board, control: true, ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
+  const runtime = await Runtime.start({ config, drivers: board, control: true, ...(board.netStatsDir ? { netStatsDir: board.netStatsDir } : {}), ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
 
   let stopping = false;
   const stop = (signal: string) => {

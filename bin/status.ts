@@ -31,6 +31,8 @@ export function formatStatus(r: StatusReport, now: number): string {
           s.state === 'failed' ? `FAILED ${s.error ?? ''}` : s.last ? Object.entries(s.last.values).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}${s.channels[k] ? ` ${s.channels[k].unit}` : ''}`).join(', ') : 'starting'
         }`,
     ),
+    ...(r.modem ? [modemLine(r.modem)] : []),
+    ...(r.modem?.inbox.length ? [`sms         ${r.modem.inbox.length} waiting: ${r.modem.inbox.map((m) => `${m.from} (${m.done} done, ${m.failures} failed)`).join(', ')}`] : []),
     `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,
     `bundles     ${r.bundles.map((b) => `${b.name} ${b.version} (${b.tasks})`).join(', ') || 'none'}`,
   ];
@@ -72,4 +74,12 @@ function duration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+function modemLine(m: NonNullable<StatusReport['modem']>): string {
+  const id = [m.identity.manufacturer, m.identity.model].filter(Boolean).join(' ') || 'modem';
+  const op = m.operator?.name ?? m.operator?.numeric;
+  const signal = m.signal ? `, signal ${m.signal.dbm} dBm` : '';
+  const state = m.ready ? `SIM ${m.pin}, radio ${m.radio}, ${m.registration}${op ? ` on ${op}` : ''}${signal}` : `not answering${m.error ? ` (${m.error})` : ''}`;
+  return `modem       ${id} on ${m.path}: ${state}${m.activeFilter ? `, filter ${m.activeFilter}` : ''}`;
 }

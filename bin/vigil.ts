@@ -8,6 +8,7 @@ import { errorMessage } from '../runtime/errors.js';
 import { emitCommand } from './emit.js';
 import { runCommand } from './run.js';
 import { sensorsCommand } from './sensors.js';
+import { smsCommand } from './sms.js';
 import { statusCommand } from './status.js';
 import { triggerCommand } from './trigger.js';
 import { version } from './version.js';
@@ -25,6 +26,7 @@ program.addCommand(statusCommand());
 program.addCommand(triggerCommand());
 program.addCommand(emitCommand());
 program.addCommand(sensorsCommand());
+program.addCommand(smsCommand());
 // Subcommands do not inherit these from the program.
 for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 

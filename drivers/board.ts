@@ -4,6 +4,9 @@
  * are imported only when asked for: a simulated board never loads the real ones, and a real
  * binding's library is loaded only on a device that uses it.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.js';
 import type { DeviceConfig } from '../runtime/config.js';
 import { ConfigError, DriverError } from '../runtime/errors.js';
@@ -11,6 +14,10 @@ import type { GpioDriver } from './gpio/gpio.js';
 import type { SimGpio } from './gpio/sim.js';
 import type { SensorHub } from './i2c/hub.js';
 import type { SimI2cBus } from './i2c/sim/bus.js';
+import type { ModemDriver } from './modem/modem.js';
+import type { SimModem } from './modem/sim/modem.js';
+import type { PtyModem } from './modem/sim/pty.js';
+import { checkModemStep, type ModemStep } from './modem/sim-steps.js';
 import type { SimStep } from './system/sim.js';
 import type { SystemDriver } from './system/system.js';
 import { gpioLineConfigs, sensorSpecs, simulateSensors } from './board-parts.js';
@@ -19,11 +26,23 @@ export interface Board {
   system: SystemDriver;
   gpio?: GpioDriver;
   sensors?: SensorHub;
+  modem?: ModemDriver;
+  /** Where network interfaces' byte counters are (a temporary directory on a simulated board). */
+  netStatsDir?: string;
   /** The simulated hardware's controls, when simulated (tests, demos). */
-  sim?: { gpio?: SimGpio; bus?: SimI2cBus };
+  sim?: { gpio?: SimGpio; bus?: SimI2cBus; modem?: SimModem; pty?: PtyModem };
 }
 
-export async function createBoard(config: DeviceConfig, options: { sim?: boolean; clock?: Clock } = {}): Promise<Board> {
+export interface BoardOptions {
+  sim?: boolean;
+  clock?: Clock;
+  /** Build the modem too (a command that only reads sensors does not need a simulator and its pty). */
+  modem?: boolean;
+  /** Reuse this simulated modem (its SIM keeps its messages across a runtime restart in tests). */
+  simModem?: SimModem;
+}
+
+export async function createBoard(config: DeviceConfig, options: BoardOptions = {}): Promise<Board> {
   try {
     return await build(config, options);
   } catch (err) {
@@ -35,7 +54,7 @@ export async function createBoard(config: DeviceConfig, options: { sim?: boolean
   }
 }
 
-async function build(config: DeviceConfig, options: { sim?: boolean; clock?: Clock }): Promise<Board> {
+async function build(config: DeviceConfig, options: BoardOptions): Promise<Board> {
   const forceSim = options.sim === true;
   const board: Board = { system: undefined as unknown as SystemDriver };
   const sim: NonNullable<Board['sim']> = {};
@@ -67,6 +86,26 @@ async function build(config: DeviceConfig, options: { sim?: boolean; clock?: Clo
     }
   }
 
+  const modemCfg = config.drivers.modem;
+  if (modemCfg && options.modem !== false) {
+    if (forceSim || modemCfg.binding === 'sim') {
+      const { createSimModem } = await import('./modem/sim-binding.js');
+      const made = await createSimModem(modemCfg, { ...(options.clock ? { clock: options.clock } : {}), ...(options.simModem ? { sim: options.simModem } : {}) });
+      board.modem = made.driver;
+      sim.modem = made.sim;
+      if (made.pty) sim.pty = made.pty;
+      // The simulated cellular interface starts at zero bytes, as after a boot.
+      board.netStatsDir = mkdtempSync(join(tmpdir(), 'vigil-net-'));
+      const { writeCounters } = await import('./modem/sim-steps.js');
+      await writeCounters(board.netStatsDir, modemCfg.dataInterface, 0);
+    } else {
+      const { AtModem } = await import('./modem/at-modem.js');
+      const { SerialModemPort } = await import('./modem/serialport.js');
+      const port = new SerialModemPort(modemCfg.path!, { baudRate: modemCfg.baudRate, rtscts: modemCfg.rtscts });
+      board.modem = new AtModem(port, { binding: 'serialport', storage: modemCfg.storage, signalPollMs: modemCfg.signalPollSec * 1000, defaultTimeoutMs: modemCfg.timeoutMs, ...(options.clock ? { clock: options.clock } : {}) });
+    }
+  }
+
   const cfg = config.drivers.system;
   const clock = options.clock ? { clock: options.clock } : {};
   if (!(forceSim || cfg.binding === 'sim')) {
@@ -74,7 +113,7 @@ async function build(config: DeviceConfig, options: { sim?: boolean; clock?: Clo
     board.system = new LinuxSystem({ pollMs: cfg.pollMs, ...(cfg.probe ? { probe: cfg.probe } : {}), ...clock });
   } else {
     const timeline = (config.sim?.timeline ?? []) as unknown as SimStep[];
-    checkSimTargets(timeline, board, sim);
+    checkSimTargets(timeline, board, sim, modemCfg !== undefined && (forceSim || modemCfg.binding === 'sim'));
     const { SimSystem } = await import('./system/sim.js');
     try {
       board.system = new SimSystem({
@@ -82,19 +121,19 @@ async function build(config: DeviceConfig, options: { sim?: boolean; clock?: Clo
         timeline,
         ...(config.sim?.repeatSec !== undefined ? { repeatSec: config.sim.repeatSec } : {}),
         ...clock,
-        onStep: (step) => applyStep(step, sim, board),
+        onStep: (step) => applyStep(step, sim, board, modemCfg?.dataInterface),
       });
     } catch (err) {
       if (err instanceof DriverError) throw new ConfigError(`config ${config.file}: sim.timeline: ${err.message}`, { path: 'sim.timeline', cause: err });
       throw err;
     }
   }
-  if (sim.gpio || sim.bus) board.sim = sim;
+  if (sim.gpio || sim.bus || sim.modem) board.sim = sim;
   return board;
 }
 
 /** Timeline steps may only move lines and sensors the board has, as simulated inputs. */
-function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>): void {
+function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>, modemConfigured: boolean): void {
   timeline.forEach((step, i) => {
     const where = `sim.timeline[${i}]`;
     if (typeof step !== 'object' || step === null) return;
@@ -102,6 +141,11 @@ function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNul
       const line = sim.gpio?.lines().find((l) => l.name === step.gpio);
       if (!line) throw new ConfigError(`${where}.gpio: no simulated GPIO line named "${step.gpio}" (lines: ${sim.gpio?.lines().map((l) => l.name).join(', ') || 'none'})`, { path: `${where}.gpio` });
       if (line.direction !== 'in') throw new ConfigError(`${where}.gpio: line "${step.gpio}" is an output: the timeline can only move inputs`, { path: `${where}.gpio` });
+    }
+    if (step.modem !== undefined) {
+      // A command that does not build the modem (vigil sensors) still checks the step's shape.
+      if (!sim.modem && !modemConfigured) throw new ConfigError(`${where}.modem: the board has no simulated modem (add drivers.modem with binding "sim")`, { path: `${where}.modem` });
+      checkModemStep(step.modem, `${where}.modem`);
     }
     if (typeof step.sensor === 'string') {
       if (!(sim.bus && board.sensors?.names().includes(step.sensor))) {
@@ -115,7 +159,13 @@ function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNul
   });
 }
 
-function applyStep(step: SimStep, sim: NonNullable<Board['sim']>, board: Board): void {
+function applyStep(step: SimStep, sim: NonNullable<Board['sim']>, board: Board, iface: string | undefined): void {
+  if (step.modem !== undefined && sim.modem) {
+    const stats = board.netStatsDir && iface ? { dir: board.netStatsDir, iface } : undefined;
+    void import('./modem/sim-steps.js')
+      .then(({ applyModemStep }) => applyModemStep(step.modem as ModemStep, sim.modem!, stats))
+      .catch((err: unknown) => process.emitWarning(`simulated modem step at ${step.at} s failed: ${(err as Error).message}`));
+  }
   try {
     moveHardware(step, sim, board);
   } catch (err) {

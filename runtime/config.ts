@@ -101,6 +101,41 @@ export const configSchema = v.strictObject({
           lines: v.optional(keyed(gpioLine), {}),
         }),
       ),
+      modem: v.optional(
+        v.strictObject({
+          binding: v.optional(v.picklist(['serialport', 'sim']), 'serialport'),
+          /** The modem's AT port (/dev/ttyUSB2 on many USB modems, /dev/serial0 on the Pi's UART); the simulator makes its own. */
+          path: v.optional(text()),
+          baudRate: v.optional(int(300, 4_000_000), 115200),
+          rtscts: v.optional(v.boolean(), false),
+          /** Message storage: "SM" (the SIM), "ME" (the modem), "MT" (both). */
+          storage: v.optional(v.picklist(['SM', 'ME', 'MT']), 'SM'),
+          /** A file holding the SIM PIN (only the PIN, or {"pin": "1234"}); relative to this file. Never logged. */
+          pinFile: v.optional(text()),
+          signalPollSec: v.optional(positive(), 30),
+          /** How long a command may take before the modem counts as not answering (slow network commands get more). */
+          timeoutMs: v.optional(int(100, 600_000), 5000),
+          /** NetworkOperatorNotificationTrigger fires when the signal falls below this (dBm). */
+          lowSignalDbm: v.optional(v.pipe(v.number(), v.minValue(-120), v.maxValue(-40)), -105),
+          /** Parts of a long SMS still missing after this are delivered as a partial message. */
+          reassemblySec: v.optional(positive(), 300),
+          /** The filter task ("bundle/task") that sees messages first; the newest filter registration when absent. */
+          activeFilter: v.optional(text()),
+          /** Failed deliveries of a message are retried this many times, then kept for the next start. */
+          maxAttempts: v.optional(int(1, 100), 5),
+          /** The cellular data interface whose byte counters NetworkOperatorDataUsageTrigger watches. */
+          dataInterface: v.optional(text(), 'wwan0'),
+          dataPollSec: v.optional(positive(), 60),
+          /** Simulated modem: its SIM's PIN (the SIM starts locked when set) and how it is reached. */
+          sim: v.optional(
+            v.strictObject({
+              pin: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{4,8}$/, 'expected 4 to 8 digits'))),
+              transport: v.optional(v.picklist(['pty', 'memory', 'auto']), 'auto'),
+            }),
+            {},
+          ),
+        }),
+      ),
       i2c: v.optional(
         v.strictObject({
           binding: v.optional(v.picklist(['i2c-bus', 'sim']), 'i2c-bus'),
@@ -248,6 +283,9 @@ export function parseConfig(raw: unknown, file: string): DeviceConfig {
     }
   }
   if (i2c) for (const s of Object.values(i2c.sensors)) if (s.dump !== undefined) s.dump = at(s.dump);
+  checkModem(config, file);
+  const modem = config.drivers.modem;
+  if (modem?.pinFile !== undefined) modem.pinFile = at(modem.pinFile);
   return { ...config, stateDir: at(config.stateDir), bundlesDir: at(config.bundlesDir), file: resolve(file) };
 }
 
@@ -289,3 +327,20 @@ function checkSensors(sensors: Record<string, { type: string; address?: number |
 }
 
 const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function checkModem(config: v.InferOutput<typeof configSchema>, file: string): void {
+  const modem = config.drivers.modem;
+  if (!modem) return;
+  if (modem.binding === 'serialport' && modem.path === undefined) {
+    throw new ConfigError(`config ${file}: drivers.modem.path is missing: expected the modem's AT port, such as "/dev/ttyUSB2" (or binding "sim")`, { path: 'drivers.modem.path' });
+  }
+  if (modem.binding === 'serialport' && modem.sim.pin !== undefined) {
+    throw new ConfigError(`config ${file}: drivers.modem.sim is set but drivers.modem.binding is "serialport": the real SIM's PIN goes in a pinFile`, { path: 'drivers.modem.sim' });
+  }
+  if (modem.activeFilter !== undefined && !/^[^/]+\/[^/]+$/.test(modem.activeFilter)) {
+    throw new ConfigError(`config ${file}: drivers.modem.activeFilter ${JSON.stringify(modem.activeFilter)} is invalid: expected "bundle/task"`, { path: 'drivers.modem.activeFilter' });
+  }
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(modem.dataInterface)) {
+    throw new ConfigError(`config ${file}: drivers.modem.dataInterface ${JSON.stringify(modem.dataInterface)} is not a network interface name`, { path: 'drivers.modem.dataInterface' });
+  }
+}

@@ -34,7 +34,8 @@ export type DispatcherEvents = {
   started: [{ taskId: string; name: string; instanceId: string; warm: boolean }];
   progress: [{ taskId: string; name: string; instanceId: string; progress: number }];
   canceled: [{ taskId: string; name: string; instanceId: string; reason: BackgroundTaskCancellationReason; detail: string }];
-  finished: [{ taskId: string; name: string; result: RunResult }];
+  /** `details` are the trigger details the run started with (sources that track delivery match on them). */
+  finished: [{ taskId: string; name: string; result: RunResult; details: unknown }];
 };
 
 export interface DispatcherDeps {
@@ -254,14 +255,14 @@ export class Dispatcher {
           d.log.info({ evt: 'cancel', ...base, reason, detail }, 'task canceled');
           this.events.emit('canceled', { taskId: record.taskId, name: record.name, instanceId, reason, detail });
         },
-        finished: (result) => this.#finished(record, result),
+        finished: (result) => this.#finished(record, result, activation.details),
       },
     });
     this.#running.set(record.taskId, { record, supervisor });
     supervisor.start();
   }
 
-  #finished(record: RegistrationRecord, result: RunResult): void {
+  #finished(record: RegistrationRecord, result: RunResult, details: unknown): void {
     const { store, log, registry, policy } = this.#d;
     if (this.#running.get(record.taskId)?.supervisor.instanceId === result.instanceId) this.#running.delete(record.taskId);
     const fields = completionFields(record, result);
@@ -276,7 +277,7 @@ export class Dispatcher {
       store.changed();
     }
     registry.get(record.taskId)?.events.emit('completed', completedEvent(result));
-    this.events.emit('finished', { taskId: record.taskId, name: record.name, result });
+    this.events.emit('finished', { taskId: record.taskId, name: record.name, result, details });
     this.#pump(record.taskId);
   }
 

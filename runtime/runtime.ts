@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GpioDriver } from '../drivers/gpio/gpio.js';
+import type { ModemDriver } from '../drivers/modem/modem.js';
 import type { SensorHub } from '../drivers/i2c/hub.js';
 import type { SystemDriver } from '../drivers/system/system.js';
 import { AccessManager } from './access.js';
@@ -40,11 +41,14 @@ import { maintenanceTrigger, timeTrigger } from './triggers/time.js';
 import { connectSystem } from './system-source.js';
 import { connectGpio, defineGpio } from './gpio-source.js';
 import { connectSensors, defineSensors } from './sensor-source.js';
+import { ModemSource, pinProvider } from './modem-source.js';
 import { WorkCostMonitor } from './work-cost.js';
 
 export interface RuntimeOptions {
   config: DeviceConfig;
-  drivers: { system: SystemDriver; gpio?: GpioDriver | undefined; sensors?: SensorHub | undefined };
+  drivers: { system: SystemDriver; gpio?: GpioDriver | undefined; sensors?: SensorHub | undefined; modem?: ModemDriver | undefined };
+  /** Where network interfaces' byte counters are read (/sys/class/net; the simulated board has its own). */
+  netStatsDir?: string;
   clock?: Clock;
   /** The readable console view (`vigil run` in a terminal); absent: the JSON log file only. */
   console?: { out: NodeJS.WritableStream; color: boolean };
@@ -81,6 +85,7 @@ export class Runtime {
   readonly system: SystemDriver;
   readonly gpio: GpioDriver | undefined;
   readonly sensors: SensorHub | undefined;
+  readonly modem: ModemSource | undefined;
   /** Drivers that failed to open, with why (status shows them). */
   readonly driverErrors = new Map<string, string>();
   #activity: ReturnType<typeof defineGpio>['activity'] | undefined;
@@ -121,6 +126,19 @@ export class Runtime {
       this.#activity = activity;
     }
     if (this.sensors) this.#offs.push(defineSensors(this.sensors, this.broker));
+    const modemCfg = config.drivers.modem;
+    if (options.drivers.modem && modemCfg) {
+      this.modem = new ModemSource(options.drivers.modem, modemCfg, {
+        broker: this.broker,
+        capabilities: this.capabilities,
+        log: this.log,
+        clock: this.clock,
+        stateDir: config.stateDir,
+        policy: () => this.#policy,
+        queued: (taskId, id) => (this.store.data.triggerState[taskId]?.pending ?? []).some((p) => (p.details as { messageId?: unknown } | null)?.messageId === id),
+        netStatsDir: options.netStatsDir ?? '/sys/class/net',
+      });
+    }
     this.access = new AccessManager(store, this.#policy, () => this.clock.now());
     this.pool = new WorkerPool({
       warm: config.policy.pool.warm,
@@ -269,6 +287,16 @@ export class Runtime {
       log.error({ task: record.name, err: errorMessage(err) }, `registration ${record.name} cannot be armed: ${errorMessage(err)}`),
     );
     this.dispatcher.resumePending();
+    if (this.modem) {
+      const modem = this.modem;
+      this.#offs.push(this.dispatcher.events.on('finished', (e) => modem.finished(e.taskId, e.details, e.result.outcome === 'succeeded')));
+      modem.modem.pinProvider = pinProvider(this.config.drivers.modem!, log);
+      // Opening waits for the first attempt only; a missing modem is retried in the background.
+      await modem.connect().catch((err: unknown) => {
+        this.driverErrors.set('modem', errorMessage(err));
+        log.error({ evt: 'driver', driver: 'modem', state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
+      });
+    }
     this.pool.warmUp();
     this.bundles.watch();
     this.#offs.push(bindContext(this.context));
@@ -343,7 +371,7 @@ export class Runtime {
     this.broker.disarmAll();
     for (const off of this.#offs.splice(0).reverse()) off();
     await this.dispatcher.cancelWhere(() => true, 'Terminating', 'the runtime is stopping', this.#policy.config.shutdownGraceMs);
-    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.#worker.close(), this.#inprocess.close()]);
+    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.modem?.close(), this.#worker.close(), this.#inprocess.close()]);
     try {
       await this.store.close();
     } catch (err) {

@@ -2,6 +2,7 @@
 import type { LineInfo } from '../drivers/gpio/gpio.js';
 import type { SensorInfo } from '../drivers/i2c/hub.js';
 import type { SystemReadings } from '../drivers/system/system.js';
+import type { ModemSource } from './modem-source.js';
 import type { DeviceStateValues } from './device-state.js';
 import type { BackgroundWorkCostValue } from './enums.js';
 import type { RejectedBundle } from './bundles.js';
@@ -40,6 +41,7 @@ export interface StatusReport {
   drivers: { name: string; binding: string; state: 'ok' | 'failed'; error?: string }[];
   gpio?: LineInfo[];
   sensors?: SensorInfo[];
+  modem?: ReturnType<ModemSource['status']>;
   pool: { idle: number; busy: number; spawned: number; warmLeases: number; coldLeases: number };
   bundles: { name: string; version: string; tasks: number }[];
   rejected: RejectedBundle[];
@@ -97,12 +99,15 @@ export function buildStatus(rt: Runtime): StatusReport {
       { name: rt.system.name, binding: rt.system.binding },
       ...(rt.gpio ? [{ name: 'gpio', binding: rt.gpio.binding }] : []),
       ...(rt.sensors ? [{ name: 'i2c', binding: rt.sensors.bus.name }] : []),
+      ...(rt.modem ? [{ name: 'modem', binding: rt.modem.modem.binding }] : []),
     ].map((d) => {
-      const error = rt.driverErrors.get(d.name);
+      // The modem reconnects on its own: its own status says whether it answers right now.
+      const error = d.name === 'modem' && rt.modem ? (rt.modem.modem.status().ready ? undefined : (rt.modem.modem.status().error ?? rt.driverErrors.get('modem') ?? 'not answering yet')) : rt.driverErrors.get(d.name);
       return error ? { ...d, state: 'failed' as const, error } : { ...d, state: 'ok' as const };
     }),
     ...(rt.gpio && !rt.driverErrors.has('gpio') ? { gpio: rt.gpio.lines() } : {}),
     ...(rt.sensors ? { sensors: rt.sensors.info() } : {}),
+    ...(rt.modem ? { modem: rt.modem.status() } : {}),
     pool: { idle: rt.pool.idle, busy: rt.pool.busy, ...rt.pool.stats },
     bundles: [...rt.bundles.loaded.values()].map((b) => ({ name: b.name, version: b.version, tasks: b.tasks.length })),
     rejected: [...rt.bundles.rejected.values()],

@@ -28,7 +28,7 @@ test('the embedded default runs every example bundle, covering each trigger the 
   const runtime = await Runtime.start({ config, drivers: board });
   try {
     assert.deepEqual([...runtime.bundles.rejected.keys()], [], JSON.stringify([...runtime.bundles.rejected.values()]));
-    assert.deepEqual([...runtime.bundles.loaded.keys()].sort(), ['clock', 'device-watch', 'door', 'greenhouse', 'limits', 'presence']);
+    assert.deepEqual([...runtime.bundles.loaded.keys()].sort(), ['cellular', 'clock', 'device-watch', 'door', 'greenhouse', 'limits', 'presence']);
     const used = new Set(runtime.registry.records().map((r) => (r.trigger.type === 'SystemTrigger' ? `SystemTrigger:${String((r.trigger as { triggerType: string }).triggerType)}` : r.trigger.type)));
     for (const id of runtime.broker.supportedIds()) assert.ok(used.has(id), `no example bundle uses ${id}`);
   } finally {
@@ -41,4 +41,6 @@ test('the Raspberry Pi example configuration is valid and uses the real bindings
   assert.equal(config.drivers.system.binding, 'linux');
   assert.equal(config.stateDir, '/var/lib/vigil');
   assert.equal(config.policy.access.bundles['untrusted-demo']?.access, 'DeniedBySystemPolicy');
+  assert.equal(config.drivers.modem?.binding, 'serialport');
+  assert.equal(config.drivers.modem?.pinFile, '/etc/vigil/sim.pin');
 });

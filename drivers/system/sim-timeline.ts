@@ -29,10 +29,12 @@ export interface SimStep {
   /** A simulated I2C sensor whose measured quantities become `values`. */
   sensor?: string;
   values?: Record<string, number>;
+  /** Something the simulated modem does (checked by the board, which knows the modem). */
+  modem?: Record<string, unknown>;
   note?: string;
 }
 
-const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'note']);
+const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'modem', 'note']);
 const SET_KEYS = new Set(['memAvailablePct', 'memPressureSome10', 'load1', 'socTempC']);
 const LINK_KINDS = new Set<string>(['ethernet', 'wifi', 'cellular', 'other']);
 

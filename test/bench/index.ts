@@ -5,7 +5,9 @@
 import os from 'node:os';
 import { benchDispatch } from './dispatch.js';
 import { benchHardware } from './hardware.js';
+import { benchModem } from './modem.js';
 import { benchProcess } from './process.js';
+import { benchSms } from './sms.js';
 
 const t0 = Date.now();
 const dispatch = await benchDispatch();
@@ -14,6 +16,9 @@ const proc = await benchProcess();
 const t2 = Date.now();
 const hardware = await benchHardware();
 const t3 = Date.now();
+const sms = await benchSms();
+const modem = await benchModem();
+const t4 = Date.now();
 
 const checks = {
   inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
@@ -27,6 +32,9 @@ const checks = {
   gpioEdgeToRunWorkerP99Ms: { value: hardware.gpioEdgeToRunMs.worker.p99, target: 'reported (p50 too)', ok: true },
   gpioEdgesLostAt1kHz: { value: hardware.gpioEdgeRate.lost, target: '0', ok: hardware.gpioEdgeRate.lost === 0 },
   sensorPolling10x10HzCpuPct: { value: hardware.sensorPolling.cpuPctOfOneCore, target: '<= 5', ok: hardware.sensorPolling.cpuPctOfOneCore <= 5 && hardware.sensorPolling.failed.length === 0 },
+  smsPduDecodePerSec: { value: Math.round(sms.pduDecodePerSec), target: '>= 100000', ok: sms.pduDecodePerSec >= 100_000 },
+  atRoundTripOverPtyP99Ms: { value: modem.atCommandRoundTripMs.p99, target: 'reported (p50 too)', ok: true },
+  smsUrcToRunP99Ms: { value: modem.smsUrcToRunMs.p99, target: '<= 50', ok: modem.smsUrcToRunMs.p99 <= 50 },
   storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
 };
 
@@ -35,8 +43,9 @@ const report = {
   ...dispatch,
   ...proc,
   hardware,
+  modem: { ...modem, sms },
   checks,
-  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000 },
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000 },
   allTargetsMet: Object.values(checks).every((c) => c.ok),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createBoard } from '../../drivers/board.js';
+import { createBoard, type Board } from '../../drivers/board.js';
+import type { SimModem } from '../../drivers/modem/sim/modem.js';
 import type { SimGpio } from '../../drivers/gpio/sim.js';
 import type { SimI2cBus } from '../../drivers/i2c/sim/bus.js';
 import { SimSystem } from '../../drivers/system/sim.js';
@@ -50,6 +51,9 @@ export interface Harness {
   /** The simulated GPIO lines and I2C bus, when the config declares them. */
   gpio: SimGpio | undefined;
   bus: SimI2cBus | undefined;
+  /** The simulated modem (its SIM outlives a restart). */
+  modem: SimModem | undefined;
+  board: Board;
   /** Stop and start again on the same directories (a restart of the device). */
   restart(options?: { clock?: Clock; system?: SimSystem }): Promise<Runtime>;
   close(): Promise<void>;
@@ -88,7 +92,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
   const extra = options.triggers ? { triggers: options.triggers } : {};
   let board = await createBoard(config, { sim: true });
-  let runtime = await Runtime.start({ config, drivers: { system, gpio: board.gpio, sensors: board.sensors }, logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
+  const drivers = () => ({ system, gpio: board.gpio, sensors: board.sensors, modem: board.modem });
+  const net = () => (board.netStatsDir ? { netStatsDir: board.netStatsDir } : {});
+  let runtime = await Runtime.start({ config, drivers: drivers(), ...net(), logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
   const h: Harness = {
     root,
     bundlesDir: config.bundlesDir,
@@ -106,11 +112,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     get bus() {
       return board.sim?.bus;
     },
+    get modem() {
+      return board.sim?.modem;
+    },
+    get board() {
+      return board;
+    },
     async restart(next = {}) {
       await runtime.stop();
       system = next.system ?? new SimSystem(next.clock ? { clock: next.clock } : {});
-      board = await createBoard(config, { sim: true });
-      runtime = await Runtime.start({ config, drivers: { system, gpio: board.gpio, sensors: board.sensors }, logSync: true, ...extra, ...(next.clock ? { clock: next.clock } : {}) });
+      board = await createBoard(config, { sim: true, ...(board.sim?.modem ? { simModem: board.sim.modem } : {}) });
+      runtime = await Runtime.start({ config, drivers: drivers(), ...net(), logSync: true, ...extra, ...(next.clock ? { clock: next.clock } : {}) });
       return runtime;
     },
     async close() {

@@ -1,0 +1,16 @@
+#!/bin/bash
+# System tools the tests need beyond Node: socat (the modem simulator's pseudo-terminal).
+# Installs what is missing when it can (root with apt-get); otherwise fails with what to do.
+set -uo pipefail
+missing=()
+command -v socat >/dev/null || missing+=(socat)
+[ ${#missing[@]} -eq 0 ] && exit 0
+fail() { echo "test setup: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "${missing[*]} not installed and installing needs root: run 'sudo apt-get install ${missing[*]}' (or the tests as root)"
+command -v apt-get >/dev/null || fail "${missing[*]} not installed and there is no apt-get here: install ${missing[*]} with the system's package manager"
+echo "test setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+  || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
+  || fail "apt-get install ${missing[*]} failed"
+for tool in "${missing[@]}"; do command -v "$tool" >/dev/null || fail "$tool is still missing after apt-get"; done
