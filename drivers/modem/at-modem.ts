@@ -28,8 +28,6 @@ export interface AtModemOptions {
   /** Reopen attempts back off from this to 10 s (a replugged modem should not wait long). */
   retryMs?: number;
   defaultTimeoutMs?: number;
-  /** Asked when the SIM wants its PIN; undefined leaves it locked. Never logged. */
-  pin?: (status: ModemStatus) => Promise<string | undefined>;
 }
 
 export class AtModem implements ModemDriver {
@@ -37,6 +35,7 @@ export class AtModem implements ModemDriver {
   readonly path: string;
   readonly events = new Emitter<ModemEvents>();
   readonly engine: AtEngine;
+  /** Asked when the SIM wants its PIN (the runtime sets it from the secrets file); never logged. */
   pinProvider: ((status: ModemStatus) => Promise<string | undefined>) | undefined;
   readonly #port: ModemPort;
   readonly #clock: Clock;
@@ -200,7 +199,7 @@ export class AtModem implements ModemDriver {
 
   async #tryPin(): Promise<void> {
     const status = this.status();
-    const pin = await (this.pinProvider ?? this.#o.pin)?.(status).catch((err: unknown) => {
+    const pin = await this.pinProvider?.(status).catch((err: unknown) => {
       this.events.emit('error', err instanceof Error ? err : new Error(String(err)));
       return undefined;
     });

@@ -74,8 +74,9 @@ export class ModemTracker {
     const registered = (s: RegistrationState) => s === 'home' || s === 'roaming';
     const emit = () => this.#events.emit('registration', { domain, current, previous, overall, overallBefore });
     if (!registered(overall) && registered(overallBefore)) this.#setOperator(undefined);
-    // A new registration names its operator: ask for it first, so the event carries it.
-    if (registered(overall) && (!registered(overallBefore) || previous?.state !== current.state)) void this.#refreshOperator().finally(emit);
+    // A new registration names its operator: ask for it first, so the event carries it. Once per
+    // change of the overall state, not once per domain (CS, PS and EPS report one after another).
+    if (registered(overall) && overall !== overallBefore) void this.#refreshOperator().finally(emit);
     else emit();
   }
 
