@@ -33,6 +33,7 @@ export function formatStatus(r: StatusReport, now: number): string {
     ),
     ...(r.modem ? [modemLine(r.modem)] : []),
     ...(r.modem?.inbox.length ? [`sms         ${r.modem.inbox.length} waiting: ${r.modem.inbox.map((m) => `${m.from} (${m.done} done, ${m.failures} failed)`).join(', ')}`] : []),
+    ...(r.ble ? bleLines(r.ble) : []),
     `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,
     `bundles     ${r.bundles.map((b) => `${b.name} ${b.version} (${b.tasks})`).join(', ') || 'none'}`,
   ];
@@ -74,6 +75,19 @@ function duration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+function bleLines(b: NonNullable<StatusReport['ble']>): string[] {
+  const lines: string[] = [];
+  if (b.central) lines.push(`ble central ${b.central.adapter} (${b.central.binding}): ${b.central.error ? 'FAILED' : b.central.state}${b.central.scanning ? `, scanning, ${b.central.adverts} adverts heard` : ''}, ${b.central.watchers} watcher(s)`);
+  if (b.peripheral) {
+    const p = b.peripheral;
+    const pubs = p.publishers.map((x) => `${x.name} ${x.status}`).join(', ');
+    lines.push(`ble periph  ${p.adapter} (${p.binding}): ${p.error ? 'FAILED' : p.state}${p.advertising ? ', advertising' : ''}${p.services.length ? `, serving ${p.services.join(', ')} (${p.subscribers} subscribed)` : ''}${pubs ? `, publishers: ${pubs}` : ''}`);
+  }
+  for (const s of b.sensors) lines.push(`ble sensor  ${s.name} (${s.address}): ${s.error ? `${s.error}` : s.last ? Object.entries(s.last.values).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}`).join(', ') : 'not heard yet'}`);
+  for (const l of b.links) lines.push(`ble link    ${l.device}: ${l.state}${l.notifications ? `, ${l.notifications} notifications` : ''}${l.error ? ` (${l.error})` : ''}`);
+  return lines;
 }
 
 function modemLine(m: NonNullable<StatusReport['modem']>): string {

@@ -9,6 +9,7 @@ import { emitCommand } from './emit.js';
 import { runCommand } from './run.js';
 import { sensorsCommand } from './sensors.js';
 import { smsCommand } from './sms.js';
+import { bleCommand } from './ble.js';
 import { statusCommand } from './status.js';
 import { triggerCommand } from './trigger.js';
 import { version } from './version.js';
@@ -27,6 +28,7 @@ program.addCommand(triggerCommand());
 program.addCommand(emitCommand());
 program.addCommand(sensorsCommand());
 program.addCommand(smsCommand());
+program.addCommand(bleCommand());
 // Subcommands do not inherit these from the program.
 for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 

@@ -18,7 +18,11 @@ import type { ModemDriver } from './modem/modem.js';
 import type { SimModem } from './modem/sim/modem.js';
 import type { PtyModem } from './modem/sim/pty.js';
 import { checkModemStep, type ModemStep } from './modem/sim-steps.js';
+import { applyBleStep, checkBleStep, type BleStep } from './ble/sim/steps.js';
+import type { BleSimConfig } from './ble/sim/schema.js';
 import type { SimStep } from './system/sim.js';
+import type { BleCentral, BlePeripheral } from './ble/ble.js';
+import type { SimRadio } from './ble/sim/radio.js';
 import type { SystemDriver } from './system/system.js';
 import { gpioLineConfigs, sensorSpecs, simulateSensors } from './board-parts.js';
 
@@ -27,10 +31,12 @@ export interface Board {
   gpio?: GpioDriver;
   sensors?: SensorHub;
   modem?: ModemDriver;
+  /** Bluetooth LE roles (either may be absent: no adapter for it, or the config turns it off). */
+  ble?: { central?: BleCentral; peripheral?: BlePeripheral };
   /** Where network interfaces' byte counters are (a temporary directory on a simulated board). */
   netStatsDir?: string;
   /** The simulated hardware's controls, when simulated (tests, demos). */
-  sim?: { gpio?: SimGpio; bus?: SimI2cBus; modem?: SimModem; pty?: PtyModem };
+  sim?: { gpio?: SimGpio; bus?: SimI2cBus; modem?: SimModem; pty?: PtyModem; radio?: SimRadio };
 }
 
 export interface BoardOptions {
@@ -106,6 +112,28 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
     }
   }
 
+  const bleCfg = config.drivers.ble;
+  if (bleCfg) {
+    const central = bleCfg.central;
+    const peripheral = bleCfg.peripheral;
+    if (forceSim || bleCfg.binding === 'sim') {
+      const { createSimRadio } = await import('./ble/sim/config.js');
+      const { SimCentral } = await import('./ble/sim/sim-central.js');
+      const { SimPeripheral } = await import('./ble/sim/sim-peripheral.js');
+      const { systemClock } = await import('../runtime/clock.js');
+      const radio = (sim.radio = createSimRadio(bleCfg.sim ?? { seed: 1, peripheralLinks: 1, peripherals: {}, centrals: {} }, options.clock ?? systemClock));
+      board.ble = { ...(central ? { central: new SimCentral(radio) } : {}), ...(peripheral ? { peripheral: new SimPeripheral(radio) } : {}) };
+    } else {
+      // The libraries are loaded by open(), which turns a machine without Bluetooth into a DriverError.
+      const { NobleCentral } = await import('./ble/noble.js');
+      const { BlenoPeripheral } = await import('./ble/bleno.js');
+      board.ble = {
+        ...(central ? { central: new NobleCentral({ hci: central.hci }) } : {}),
+        ...(peripheral ? { peripheral: new BlenoPeripheral({ hci: peripheral.hci, ...(peripheral.deviceName ? { deviceName: peripheral.deviceName } : {}) }) } : {}),
+      };
+    }
+  }
+
   const cfg = config.drivers.system;
   const clock = options.clock ? { clock: options.clock } : {};
   if (!(forceSim || cfg.binding === 'sim')) {
@@ -113,7 +141,7 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
     board.system = new LinuxSystem({ pollMs: cfg.pollMs, ...(cfg.probe ? { probe: cfg.probe } : {}), ...clock });
   } else {
     const timeline = (config.sim?.timeline ?? []) as unknown as SimStep[];
-    checkSimTargets(timeline, board, sim, modemCfg !== undefined && (forceSim || modemCfg.binding === 'sim'));
+    checkSimTargets(timeline, board, sim, modemCfg !== undefined && (forceSim || modemCfg.binding === 'sim'), bleCfg?.sim);
     const { SimSystem } = await import('./system/sim.js');
     try {
       board.system = new SimSystem({
@@ -128,12 +156,12 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
       throw err;
     }
   }
-  if (sim.gpio || sim.bus || sim.modem) board.sim = sim;
+  if (sim.gpio || sim.bus || sim.modem || sim.radio) board.sim = sim;
   return board;
 }
 
 /** Timeline steps may only move lines and sensors the board has, as simulated inputs. */
-function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>, modemConfigured: boolean): void {
+function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>, modemConfigured: boolean, radio: BleSimConfig | undefined): void {
   timeline.forEach((step, i) => {
     const where = `sim.timeline[${i}]`;
     if (typeof step !== 'object' || step === null) return;
@@ -146,6 +174,10 @@ function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNul
       // A command that does not build the modem (vigil sensors) still checks the step's shape.
       if (!sim.modem && !modemConfigured) throw new ConfigError(`${where}.modem: the board has no simulated modem (add drivers.modem with binding "sim")`, { path: `${where}.modem` });
       checkModemStep(step.modem, `${where}.modem`);
+    }
+    if (step.ble !== undefined) {
+      if (!sim.radio) throw new ConfigError(`${where}.ble: the board has no simulated Bluetooth LE radio (add drivers.ble with binding "sim")`, { path: `${where}.ble` });
+      checkBleStep(step.ble, `${where}.ble`, radio ?? { seed: 1, peripheralLinks: 1, peripherals: {}, centrals: {} });
     }
     if (typeof step.sensor === 'string') {
       if (!(sim.bus && board.sensors?.names().includes(step.sensor))) {
@@ -165,6 +197,11 @@ function applyStep(step: SimStep, sim: NonNullable<Board['sim']>, board: Board, 
     void import('./modem/sim-steps.js')
       .then(({ applyModemStep }) => applyModemStep(step.modem as ModemStep, sim.modem!, stats))
       .catch((err: unknown) => process.emitWarning(`simulated modem step at ${step.at} s failed: ${(err as Error).message}`));
+  }
+  if (step.ble !== undefined && sim.radio) {
+    void Promise.resolve()
+      .then(() => applyBleStep(sim.radio!, step.ble as unknown as BleStep))
+      .catch((err: unknown) => process.emitWarning(`simulated Bluetooth step at ${step.at} s failed: ${(err as Error).message}`));
   }
   try {
     moveHardware(step, sim, board);

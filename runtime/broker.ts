@@ -53,8 +53,8 @@ export interface TriggerDefinition {
   readonly isolatedOnly?: boolean;
   /** Fires at most once (oneShot, recurrence Once). */
   oneShot?(trigger: TriggerData): boolean;
-  /** Repeated firings while an activation is still waiting collapse into one. */
-  readonly coalesce?: boolean;
+  /** Repeated firings while an activation is still waiting collapse into one (the newest); per trigger when a function. */
+  readonly coalesce?: boolean | ((trigger: TriggerData) => boolean);
   /** A registration was armed: start producing its events; the returned function disarms it. */
   arm?(registration: ArmedRegistration, port: SourcePort): Unsubscribe | void;
 }

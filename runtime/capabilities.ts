@@ -12,6 +12,8 @@ export interface CapabilityCaller {
   name: string;
   bundle: string;
   instanceId: string;
+  /** The trigger details the calling run started with (a GATT request, a message): what the call answers. */
+  details?: unknown;
 }
 
 export interface CapabilityProvider {

@@ -11,6 +11,7 @@ import { defaultConfigPath, SYSTEM_CONFIG_PATH } from './paths.js';
 import { check, describeIssue, keyed } from './schema-errors.js';
 import { SENSOR_TYPES } from '../drivers/i2c/type-names.js';
 import { ActivityType } from './enums.js';
+import { bleSimSchema } from '../drivers/ble/sim/schema.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const positive = () => v.pipe(v.number(), v.gtValue(0));
@@ -62,6 +63,21 @@ const sensor = v.strictObject({
   /** Readings are logged on change, at most this often. */
   logEverySec: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
 });
+
+/** A BTHome v2 sensor heard over Bluetooth LE, named like an I2C sensor. */
+const bleSensor = v.strictObject({
+  address: v.pipe(v.string(), v.regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'a Bluetooth address such as "A4:C1:38:12:34:56"')),
+  /** The bind key of an encrypting sensor: 32 hex digits. */
+  key: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Fa-f]{32}$/, '32 hex digits (a 128-bit AES key)'))),
+  /** The channels it reports ("temperature", "humidity", …), so triggers can be checked before it is first heard; any BTHome channel when absent. */
+  channels: v.optional(v.pipe(v.array(text()), v.minLength(1))),
+  /** Readings are logged on change, at most this often. */
+  logEverySec: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+});
+
+/** A Bluetooth LE role on an adapter (N of hciN), or false for a device that does not need the role. */
+const bleCentralRole = v.optional(v.union([v.literal(false), v.strictObject({ hci: int(0, 31) })]), { hci: 0 });
+const blePeripheralRole = v.optional(v.union([v.literal(false), v.strictObject({ hci: int(0, 31), deviceName: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(248))) })]), { hci: 0 });
 
 const threshold = v.strictObject({
   medium: v.optional(v.number()),
@@ -134,6 +150,23 @@ export const configSchema = v.strictObject({
             }),
             {},
           ),
+        }),
+      ),
+      ble: v.optional(
+        v.strictObject({
+          /** "hci": noble (central) and bleno (peripheral) on the kernel's HCI sockets; "sim": the simulated radio. */
+          binding: v.optional(v.picklist(['hci', 'sim']), 'hci'),
+          /** Scanning and connecting (watchers, notification links, BTHome sensors). */
+          central: bleCentralRole,
+          /** Advertising and GATT serving (publishers, GATT services). */
+          peripheral: blePeripheralRole,
+          sensors: v.optional(keyed(bleSensor), {}),
+          /** How long a task has to answer a GATT read or write (ATT itself gives up at 30 s). */
+          gattResponseMs: v.optional(int(100, 29_000), 5000),
+          /** Notification links back off from minSec to maxSec between attempts. */
+          reconnect: v.optional(v.strictObject({ minSec: v.optional(positive(), 1), maxSec: v.optional(positive(), 60) }), {}),
+          /** The simulated radio: virtual peripherals and centrals. */
+          sim: v.optional(bleSimSchema),
         }),
       ),
       i2c: v.optional(
@@ -284,6 +317,7 @@ export function parseConfig(raw: unknown, file: string): DeviceConfig {
   }
   if (i2c) for (const s of Object.values(i2c.sensors)) if (s.dump !== undefined) s.dump = at(s.dump);
   checkModem(config, file);
+  checkBle(config, file);
   const modem = config.drivers.modem;
   if (modem?.pinFile !== undefined) modem.pinFile = at(modem.pinFile);
   return { ...config, stateDir: at(config.stateDir), bundlesDir: at(config.bundlesDir), file: resolve(file) };
@@ -327,6 +361,29 @@ function checkSensors(sensors: Record<string, { type: string; address?: number |
 }
 
 const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function checkBle(config: v.InferOutput<typeof configSchema>, file: string): void {
+  const ble = config.drivers.ble;
+  if (!ble) return;
+  if (ble.binding === 'hci' && ble.sim !== undefined) {
+    throw new ConfigError(`config ${file}: drivers.ble.sim is set but drivers.ble.binding is "hci": the simulated radio is used with binding "sim"`, { path: 'drivers.ble.sim' });
+  }
+  if (ble.reconnect.minSec > ble.reconnect.maxSec) {
+    throw new ConfigError(`config ${file}: drivers.ble.reconnect.minSec (${ble.reconnect.minSec}) is above maxSec (${ble.reconnect.maxSec}): expected minSec <= maxSec`, { path: 'drivers.ble.reconnect.minSec' });
+  }
+  const i2c = config.drivers.i2c?.sensors ?? {};
+  const addresses = new Map<string, string>();
+  for (const [name, s] of Object.entries(ble.sensors)) {
+    const field = `drivers.ble.sensors.${name}`;
+    if (!EVENT_NAME.test(name)) throw new ConfigError(`config ${file}: ${field}: sensor name ${JSON.stringify(name)} is invalid: expected letters, digits, "_" or "-"`, { path: field });
+    if (i2c[name]) throw new ConfigError(`config ${file}: ${field}: an I2C sensor is already named "${name}" (drivers.i2c.sensors.${name}): expected each sensor name once`, { path: field });
+    if (ble.central === false) throw new ConfigError(`config ${file}: ${field}: BTHome sensors are heard by the central role, but drivers.ble.central is false`, { path: field });
+    const address = s.address.toLowerCase();
+    const other = addresses.get(address);
+    if (other !== undefined) throw new ConfigError(`config ${file}: ${field}: address ${s.address} is already drivers.ble.sensors.${other}`, { path: `${field}.address` });
+    addresses.set(address, name);
+  }
+}
 
 function checkModem(config: v.InferOutput<typeof configSchema>, file: string): void {
   const modem = config.drivers.modem;

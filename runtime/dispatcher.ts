@@ -119,7 +119,7 @@ export class Dispatcher {
       broker.disarm(taskId);
     }
     store.changed();
-    log.info({ evt: 'trigger', task: record.name, taskId, bundle: record.entryPoint.bundle, trigger: describeTrigger(record.trigger), details }, 'trigger fired');
+    log.info({ evt: 'trigger', task: record.name, taskId, bundle: record.entryPoint.bundle, trigger: describeTrigger(record.trigger), details: loggedDetails(details) }, 'trigger fired');
 
     const activation: PendingActivation = { at: now, details, suspended: 0 };
     const queue = state.pending;
@@ -131,7 +131,7 @@ export class Dispatcher {
         return 'started';
       }
     }
-    this.#enqueue(record, activation, definition.coalesce === true);
+    this.#enqueue(record, activation, typeof definition.coalesce === 'function' ? definition.coalesce(record.trigger) : definition.coalesce === true);
     return this.#pump(taskId) ?? 'queued';
   }
 
@@ -214,7 +214,7 @@ export class Dispatcher {
     const throttle: ThrottleRecord = { ...(d.store.data.throttle[record.taskId] ?? { Cpu: 0, Network: 0 }) };
     const task = { taskId: record.taskId, name: record.name, bundle: record.entryPoint.bundle, trigger: record.trigger, ...(record.taskGroup ? { taskGroup: record.taskGroup } : {}) };
     const base = { task: record.name, iid: instanceId };
-    const caller = { taskId: record.taskId, name: record.name, bundle: record.entryPoint.bundle, instanceId };
+    const caller = { taskId: record.taskId, name: record.name, bundle: record.entryPoint.bundle, instanceId, details: activation.details };
     const request = {
       instanceId,
       task,
@@ -324,4 +324,14 @@ export class Dispatcher {
       if (state.pending?.length) this.#pump(taskId);
     }
   }
+}
+
+/** Trigger details as the log keeps them: a batch (adverts, readings) is counted, not copied into every line. */
+function loggedDetails(details: unknown): unknown {
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return details;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(details)) {
+    if (Array.isArray(v) && v.length > 3) (out ??= { ...details })[k] = { count: v.length };
+  }
+  return out ?? details;
 }

@@ -106,7 +106,8 @@ function describe(r: LogRecord): Body {
       const state = str(r.state) ?? '?';
       const tone: Tone = state === 'failed' ? 'red' : undefined;
       const sensor = str(r.sensor) ? ` sensor ${str(r.sensor)}` : '';
-      return { mark: '&', text: `driver ${str(r.driver) ?? '?'}${binding}${sensor} ${state}${err ? `: ${err}` : ''}`, tone };
+      const role = str(r.role) ? ` ${str(r.role)}${str(r.adapter) ? ` on ${str(r.adapter)}` : ''}` : '';
+      return { mark: '&', text: `driver ${str(r.driver) ?? '?'}${role}${binding}${sensor} ${state}${err ? `: ${err}` : ''}`, tone };
     }
     default:
       break;

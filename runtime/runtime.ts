@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GpioDriver } from '../drivers/gpio/gpio.js';
 import type { ModemDriver } from '../drivers/modem/modem.js';
+import type { BleCentral, BlePeripheral } from '../drivers/ble/ble.js';
+import { BTHOME_CHANNELS } from '../drivers/ble/adv/bthome-objects.js';
 import type { SensorHub } from '../drivers/i2c/hub.js';
 import type { SystemDriver } from '../drivers/system/system.js';
 import { AccessManager } from './access.js';
@@ -40,13 +42,21 @@ import { systemTriggerDefinition } from './triggers/system.js';
 import { maintenanceTrigger, timeTrigger } from './triggers/time.js';
 import { connectSystem } from './system-source.js';
 import { connectGpio, defineGpio } from './gpio-source.js';
-import { connectSensors, defineSensors } from './sensor-source.js';
+import { connectSensors, defineSensors, hubFeed, logReadings } from './sensor-source.js';
+import { BleSource } from './ble-source.js';
+import type { SensorFeed } from './triggers/sensor-threshold.js';
 import { ModemSource, pinProvider } from './modem-source.js';
 import { WorkCostMonitor } from './work-cost.js';
 
 export interface RuntimeOptions {
   config: DeviceConfig;
-  drivers: { system: SystemDriver; gpio?: GpioDriver | undefined; sensors?: SensorHub | undefined; modem?: ModemDriver | undefined };
+  drivers: {
+    system: SystemDriver;
+    gpio?: GpioDriver | undefined;
+    sensors?: SensorHub | undefined;
+    modem?: ModemDriver | undefined;
+    ble?: { central?: BleCentral | undefined; peripheral?: BlePeripheral | undefined } | undefined;
+  };
   /** Where network interfaces' byte counters are read (/sys/class/net; the simulated board has its own). */
   netStatsDir?: string;
   clock?: Clock;
@@ -86,6 +96,7 @@ export class Runtime {
   readonly gpio: GpioDriver | undefined;
   readonly sensors: SensorHub | undefined;
   readonly modem: ModemSource | undefined;
+  readonly ble: BleSource | undefined;
   /** Drivers that failed to open, with why (status shows them). */
   readonly driverErrors = new Map<string, string>();
   #activity: ReturnType<typeof defineGpio>['activity'] | undefined;
@@ -125,7 +136,22 @@ export class Runtime {
       this.#offs.push(...offs);
       this.#activity = activity;
     }
-    if (this.sensors) this.#offs.push(defineSensors(this.sensors, this.broker));
+    const bleCfg = config.drivers.ble;
+    const bleDrivers = options.drivers.ble;
+    if (bleCfg && bleDrivers && (bleDrivers.central || bleDrivers.peripheral)) {
+      this.ble = new BleSource(
+        { ...(bleDrivers.central ? { central: bleDrivers.central } : {}), ...(bleDrivers.peripheral ? { peripheral: bleDrivers.peripheral } : {}) },
+        {
+          sensors: Object.fromEntries(Object.entries(bleCfg.sensors).map(([name, s]) => [name, { address: s.address, logEverySec: s.logEverySec, ...(s.key ? { key: s.key } : {}), ...(s.channels ? { channels: s.channels } : {}) }])),
+          gattResponseMs: bleCfg.gattResponseMs,
+          reconnect: bleCfg.reconnect,
+          deviceName: (bleCfg.peripheral ? bleCfg.peripheral.deviceName : undefined) ?? config.device.name,
+        },
+        { broker: this.broker, capabilities: this.capabilities, log: this.log, clock: this.clock, bthomeChannels: BTHOME_CHANNELS },
+      );
+    }
+    const feeds: SensorFeed[] = [...(this.sensors ? [hubFeed(this.sensors)] : []), ...(this.ble && this.ble.sensors.size > 0 ? [this.ble.sensors] : [])];
+    if (feeds.length > 0) this.#offs.push(defineSensors(feeds, this.broker));
     const modemCfg = config.drivers.modem;
     if (options.drivers.modem && modemCfg) {
       this.modem = new ModemSource(options.drivers.modem, modemCfg, {
@@ -297,6 +323,14 @@ export class Runtime {
         log.error({ evt: 'driver', driver: 'modem', state: 'failed', err: { code: (err as VigilError).code ?? 'DRIVER_FAILED', message: errorMessage(err) } }, errorMessage(err));
       });
     }
+    if (this.ble) {
+      const ble = this.ble;
+      this.#offs.push(
+        this.dispatcher.events.on('finished', (e) => ble.finished(e.taskId, e.details, e.result.outcome === 'succeeded')),
+        logReadings((listener) => ble.sensors.events.on('reading', listener), (sensor) => this.config.drivers.ble?.sensors[sensor]?.logEverySec ?? 10, log),
+      );
+      await ble.connect();
+    }
     this.pool.warmUp();
     this.bundles.watch();
     this.#offs.push(bindContext(this.context));
@@ -371,7 +405,7 @@ export class Runtime {
     this.broker.disarmAll();
     for (const off of this.#offs.splice(0).reverse()) off();
     await this.dispatcher.cancelWhere(() => true, 'Terminating', 'the runtime is stopping', this.#policy.config.shutdownGraceMs);
-    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.modem?.close(), this.#worker.close(), this.#inprocess.close()]);
+    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.modem?.close(), this.ble?.close(), this.#worker.close(), this.#inprocess.close()]);
     try {
       await this.store.close();
     } catch (err) {

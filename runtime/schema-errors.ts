@@ -50,6 +50,7 @@ function expectedText(issue: Issue): string {
       return `${Array.isArray(issue.input) ? 'entries' : 'characters'} ${expected.replace(/^(>=|<=)/, '$1 ')}`;
     case 'regex':
     case 'custom':
+    case 'check':
       // These checks carry their own message saying what was expected.
       return issue.message;
     default:

@@ -3,6 +3,7 @@ import type { LineInfo } from '../drivers/gpio/gpio.js';
 import type { SensorInfo } from '../drivers/i2c/hub.js';
 import type { SystemReadings } from '../drivers/system/system.js';
 import type { ModemSource } from './modem-source.js';
+import type { BleStatus } from './ble-source.js';
 import type { DeviceStateValues } from './device-state.js';
 import type { BackgroundWorkCostValue } from './enums.js';
 import type { RejectedBundle } from './bundles.js';
@@ -42,6 +43,7 @@ export interface StatusReport {
   gpio?: LineInfo[];
   sensors?: SensorInfo[];
   modem?: ReturnType<ModemSource['status']>;
+  ble?: BleStatus;
   pool: { idle: number; busy: number; spawned: number; warmLeases: number; coldLeases: number };
   bundles: { name: string; version: string; tasks: number }[];
   rejected: RejectedBundle[];
@@ -100,14 +102,27 @@ export function buildStatus(rt: Runtime): StatusReport {
       ...(rt.gpio ? [{ name: 'gpio', binding: rt.gpio.binding }] : []),
       ...(rt.sensors ? [{ name: 'i2c', binding: rt.sensors.bus.name }] : []),
       ...(rt.modem ? [{ name: 'modem', binding: rt.modem.modem.binding }] : []),
+      ...(rt.ble?.central ? [{ name: 'ble.central', binding: adapterOf(rt.ble.central) }] : []),
+      ...(rt.ble?.peripheral ? [{ name: 'ble.peripheral', binding: adapterOf(rt.ble.peripheral) }] : []),
     ].map((d) => {
       // The modem reconnects on its own: its own status says whether it answers right now.
-      const error = d.name === 'modem' && rt.modem ? (rt.modem.modem.status().ready ? undefined : (rt.modem.modem.status().error ?? rt.driverErrors.get('modem') ?? 'not answering yet')) : rt.driverErrors.get(d.name);
+      const ble = rt.ble?.status();
+      const error =
+        d.name === 'modem' && rt.modem
+          ? rt.modem.modem.status().ready
+            ? undefined
+            : (rt.modem.modem.status().error ?? rt.driverErrors.get('modem') ?? 'not answering yet')
+          : d.name === 'ble.central'
+            ? ble?.central?.error
+            : d.name === 'ble.peripheral'
+              ? ble?.peripheral?.error
+              : rt.driverErrors.get(d.name);
       return error ? { ...d, state: 'failed' as const, error } : { ...d, state: 'ok' as const };
     }),
     ...(rt.gpio && !rt.driverErrors.has('gpio') ? { gpio: rt.gpio.lines() } : {}),
     ...(rt.sensors ? { sensors: rt.sensors.info() } : {}),
     ...(rt.modem ? { modem: rt.modem.status() } : {}),
+    ...(rt.ble ? { ble: rt.ble.status() } : {}),
     pool: { idle: rt.pool.idle, busy: rt.pool.busy, ...rt.pool.stats },
     bundles: [...rt.bundles.loaded.values()].map((b) => ({ name: b.name, version: b.version, tasks: b.tasks.length })),
     rejected: [...rt.bundles.rejected.values()],
@@ -115,4 +130,9 @@ export function buildStatus(rt: Runtime): StatusReport {
     store: { file: rt.store.file, writes: rt.store.stats.writes },
     memory: { rssMb: Math.round(mem.rss / 1048576), heapUsedMb: Math.round(mem.heapUsed / 1048576) },
   };
+}
+
+/** "noble hci1"; just "sim" for the simulated radio. */
+function adapterOf(role: { binding: string; adapter: string }): string {
+  return role.binding === role.adapter ? role.binding : `${role.binding} ${role.adapter}`;
 }

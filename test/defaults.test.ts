@@ -11,6 +11,7 @@ import { loadConfig } from '../runtime/config.js';
 import { defaultConfigPath, packageRoot } from '../runtime/paths.js';
 import { Runtime } from '../runtime/runtime.js';
 import { tempDir } from './helpers/harness.js';
+import { startRun } from './helpers/cli.js';
 import { renderSchema, schemaFiles } from './tools/schemas.js';
 
 test('the committed JSON Schemas match the schemas the runtime validates with (npm run schema)', () => {
@@ -28,7 +29,7 @@ test('the embedded default runs every example bundle, covering each trigger the 
   const runtime = await Runtime.start({ config, drivers: board });
   try {
     assert.deepEqual([...runtime.bundles.rejected.keys()], [], JSON.stringify([...runtime.bundles.rejected.values()]));
-    assert.deepEqual([...runtime.bundles.loaded.keys()].sort(), ['cellular', 'clock', 'device-watch', 'door', 'greenhouse', 'limits', 'presence']);
+    assert.deepEqual([...runtime.bundles.loaded.keys()].sort(), ['bluetooth', 'cellular', 'clock', 'device-watch', 'door', 'greenhouse', 'limits', 'presence']);
     const used = new Set(runtime.registry.records().map((r) => (r.trigger.type === 'SystemTrigger' ? `SystemTrigger:${String((r.trigger as { triggerType: string }).triggerType)}` : r.trigger.type)));
     for (const id of runtime.broker.supportedIds()) assert.ok(used.has(id), `no example bundle uses ${id}`);
   } finally {
@@ -43,4 +44,20 @@ test('the Raspberry Pi example configuration is valid and uses the real bindings
   assert.equal(config.policy.access.bundles['untrusted-demo']?.access, 'DeniedBySystemPolicy');
   assert.equal(config.drivers.modem?.binding, 'serialport');
   assert.equal(config.drivers.modem?.pinFile, '/etc/vigil/sim.pin');
+  assert.equal(config.drivers.ble?.binding, 'hci');
+  assert.deepEqual(config.drivers.ble?.central, { hci: 0 });
+});
+
+test('the default demo shows Bluetooth LE at work: a publisher, a tag arriving, a GATT read and write, heart-rate notifications', async () => {
+  const state = tempDir('vigil-demo-ble-');
+  const run = await startRun(['--state', state]);
+  try {
+    const wanted = [/beacon +beacon: publisher Started/, /heart-rate +heart rate \d+ bpm from/, /tag-presence +tag 7\/1 arrived/, /GATT read of 2a6e from/, /greenhouse-service +setpoint set to 30 °C/, /sensor garden \(bthome\): /];
+    const end = Date.now() + 20_000;
+    while (Date.now() < end && !wanted.every((re) => re.test(run.output()))) await new Promise((r) => setTimeout(r, 200));
+    for (const re of wanted) assert.match(run.output(), re);
+  } finally {
+    run.child.kill('SIGINT');
+    await run.exited;
+  }
 });

@@ -6,35 +6,13 @@
  * misbehaviours — garbage, URCs inside responses, silence, an unplugged port — lose nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatStatus } from '../bin/status.js';
 import { decodePdu, encodeDeliverParts } from '../drivers/modem/sms/index.js';
 import { next, startHarness, tempDir, tick, type Harness } from './helpers/harness.js';
 import { requireSocat } from './helpers/modem.js';
-
-const recorder = (out: string) => `import { appendFileSync } from 'node:fs';
-export default function run(instance) { appendFileSync(${JSON.stringify(out)}, JSON.stringify({ task: instance.task.name, details: instance.triggerDetails }) + '\\n'); }`;
-
-function recorded(out: string, task?: string): Record<string, unknown>[] {
-  if (!existsSync(out)) return [];
-  return readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { task: string; details: Record<string, unknown> })
-    .filter((r) => task === undefined || r.task === task)
-    .map((r) => r.details);
-}
-
-async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await tick(20);
-  }
-}
+import { recorded, recorder, until } from './helpers/recorder.js';
 
 const LONG =
   'The greenhouse door has been open for ten minutes while the temperature outside is below four degrees; close it or the seedlings on the north bench will not survive the night. ' +

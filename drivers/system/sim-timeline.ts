@@ -31,10 +31,12 @@ export interface SimStep {
   values?: Record<string, number>;
   /** Something the simulated modem does (checked by the board, which knows the modem). */
   modem?: Record<string, unknown>;
+  /** Something on the simulated Bluetooth LE radio (checked by the board, which knows the radio). */
+  ble?: Record<string, unknown>;
   note?: string;
 }
 
-const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'modem', 'note']);
+const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'modem', 'ble', 'note']);
 const SET_KEYS = new Set(['memAvailablePct', 'memPressureSome10', 'load1', 'socTempC']);
 const LINK_KINDS = new Set<string>(['ethernet', 'wifi', 'cellular', 'other']);
 

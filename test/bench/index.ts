@@ -3,6 +3,7 @@
  * JSON on stdout, each figure next to its target.
  */
 import os from 'node:os';
+import { benchBle } from './ble.js';
 import { benchDispatch } from './dispatch.js';
 import { benchHardware } from './hardware.js';
 import { benchModem } from './modem.js';
@@ -19,6 +20,8 @@ const t3 = Date.now();
 const sms = await benchSms();
 const modem = await benchModem();
 const t4 = Date.now();
+const ble = await benchBle();
+const t5 = Date.now();
 
 const checks = {
   inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
@@ -35,6 +38,9 @@ const checks = {
   smsPduDecodePerSec: { value: Math.round(sms.pduDecodePerSec), target: '>= 100000', ok: sms.pduDecodePerSec >= 100_000 },
   atRoundTripOverPtyP99Ms: { value: modem.atCommandRoundTripMs.p99, target: 'reported (p50 too)', ok: true },
   smsUrcToRunP99Ms: { value: modem.smsUrcToRunMs.p99, target: '<= 50', ok: modem.smsUrcToRunMs.p99 <= 50 },
+  bleAdvertParsePerSec: { value: ble.parse.advertParsePerSec, target: '>= 100000', ok: ble.parse.advertParsePerSec >= 100_000 },
+  bleWatcherVigilCpuPctAt1000PerSec: { value: ble.watcherAt1000PerSec.vigilCpuPct, target: '<= 10 (simulator excluded)', ok: ble.watcherAt1000PerSec.vigilCpuPct <= 10 },
+  bleBatchNewestAdvertAgeP99Ms: { value: ble.watcherAt1000PerSec.newestAdvertAgeMs.p99, target: '<= 50', ok: ble.watcherAt1000PerSec.newestAdvertAgeMs.p99 <= 50 },
   storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
 };
 
@@ -44,8 +50,9 @@ const report = {
   ...proc,
   hardware,
   modem: { ...modem, sms },
+  ble,
   checks,
-  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000 },
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000, ble: (t5 - t4) / 1000 },
   allTargetsMet: Object.values(checks).every((c) => c.ok),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

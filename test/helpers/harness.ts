@@ -92,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
   const extra = options.triggers ? { triggers: options.triggers } : {};
   let board = await createBoard(config, { sim: true });
-  const drivers = () => ({ system, gpio: board.gpio, sensors: board.sensors, modem: board.modem });
+  const drivers = () => ({ system, gpio: board.gpio, sensors: board.sensors, modem: board.modem, ble: board.ble });
   const net = () => (board.netStatsDir ? { netStatsDir: board.netStatsDir } : {});
   let runtime = await Runtime.start({ config, drivers: drivers(), ...net(), logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
   const h: Harness = {

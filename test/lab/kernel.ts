@@ -1,10 +1,11 @@
 /**
  * The lab guest's simulated hardware, made the way the kernel documents it: gpio-sim chips
  * through configfs (inputs driven by writing a line's `pull`, outputs read from its `value`),
- * and i2c-stub adapters with memory-backed chips. Only meaningful inside the lab (VIGIL_LAB=1).
+ * and i2c-stub adapters with memory-backed chips; virtual Bluetooth LE controllers from hci_vhci
+ * and btvirt. Only meaningful inside the lab (VIGIL_LAB=1).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function inLab(): void {
@@ -60,4 +61,61 @@ export function recordFigure(name: string, value: unknown): void {
   const figures = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   figures[name] = { ...(value as object), at: new Date().toISOString() };
   writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+}
+
+export interface Btvirt {
+  /** Power adapter hciN on or off through the kernel's management interface, as bluetoothd would. */
+  power(index: number, on: boolean): void;
+  /**
+   * In `delayMs`, from another process, switch hciN's advertising off and on again. The emulated
+   * controllers (BlueZ's btdev) report an advertiser once, when scanning or advertising is enabled,
+   * never again, and the kernel's search for a device to connect to (an extended scan) is not told
+   * about legacy advertising that was already on. A real advertiser repeats every interval; this
+   * repeats it once, while the process that asked for the connection is blocked in connect().
+   */
+  readvertise(index: number, delayMs: number): void;
+  /** Let the kernel advertise `data` on hciN (mgmt Add Advertising; an extended advertising set on these controllers). */
+  addAdvertising(index: number, data: Buffer): void;
+  stop(): void;
+}
+
+/** `modprobe hci_vhci; btvirt -l2`: LE controllers that hear each other (hci0, hci1, …), powered on. */
+export function startBtvirt(options: { trace?: string; controllers?: number } = {}): Btvirt {
+  const count = options.controllers ?? 2;
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  execFileSync('modprobe', ['hci_vhci']);
+  const btvirt = spawn('btvirt', [`-l${count}`], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!indexes.every((i) => existsSync(`/sys/class/bluetooth/hci${i}`))) {
+    if (Date.now() > deadline) {
+      btvirt.kill();
+      throw new Error(`btvirt -l${count} made no hci0…hci${count - 1} within 10 s`);
+    }
+    execFileSync('sleep', ['0.1']);
+  }
+  // An HCI trace, as text, for when a test fails.
+  let btmon: ReturnType<typeof spawn> | undefined;
+  if (options.trace) {
+    const out = openSync(options.trace, 'w');
+    btmon = spawn('btmon', [], { stdio: ['ignore', out, 'ignore'] });
+    closeSync(out);
+  }
+  const btmgmt = (index: number, ...args: string[]) => execFileSync('btmgmt', ['--index', String(index), ...args], { timeout: 10_000, stdio: 'pipe' });
+  // LE must be enabled before power on, or the controller comes up BR/EDR only.
+  for (const index of indexes) {
+    btmgmt(index, 'le', 'on');
+    btmgmt(index, 'power', 'on');
+  }
+  return {
+    power: (index, on) => void btmgmt(index, 'power', on ? 'on' : 'off'),
+    readvertise(index, delayMs) {
+      const hci = `hci${index}`;
+      spawn('sh', ['-c', `sleep ${delayMs / 1000}; hcitool -i ${hci} cmd 0x08 0x000a 00; hcitool -i ${hci} cmd 0x08 0x000a 01`], { stdio: 'ignore', detached: true }).unref();
+    },
+    addAdvertising: (index, data) => void btmgmt(index, 'add-adv', '-d', data.toString('hex'), '1'),
+    stop() {
+      btmon?.kill('SIGINT');
+      btvirt.kill();
+    },
+  };
 }

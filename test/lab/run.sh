@@ -1,7 +1,7 @@
 #!/bin/bash
-# Real-kernel tests: boots Debian's kernel under QEMU with gpio-sim and i2c-stub (the lab recipe
-# in ../shared/lab), and runs test/lab/*.lab.ts inside it against the real onoff and i2c-bus
-# bindings. Builds the lab on first use (root: installs its packages with apt-get); fails with a
+# Real-kernel tests: boots Debian's kernel under QEMU with gpio-sim, i2c-stub and hci_vhci (the
+# lab recipe in ../shared/lab), and runs test/lab/*.lab.ts inside it against the real onoff,
+# i2c-bus, noble and bleno bindings. Builds the lab on first use (root: installs its packages with apt-get); fails with a
 # clear message when it cannot, never skips.
 #   usage: test/lab/run.sh [FILE.lab.ts ...]      env: VIGIL_LAB_DIR (default ~/.cache/vigil-lab)
 set -uo pipefail
@@ -11,7 +11,7 @@ LAB=${VIGIL_LAB_DIR:-$HOME/.cache/vigil-lab}
 fail() { echo "test:lab: $*" >&2; exit 1; }
 
 [ -x "$RECIPE/build.sh" ] || [ -f "$RECIPE/build.sh" ] || fail "the lab recipe is missing: expected $RECIPE/build.sh (the shared folder beside the project)"
-built() { [ -f "$LAB/vmlinux" ] && [ -f "$LAB/initramfs.cpio.gz" ] && [ -f "$LAB/kroot/lib/modules/$(cat "$LAB/kernel-version" 2>/dev/null)/extra/gpio-sim.ko" ] && command -v qemu-system-x86_64 >/dev/null && command -v i2cdetect >/dev/null; }
+built() { [ -f "$LAB/vmlinux" ] && [ -f "$LAB/initramfs.cpio.gz" ] && [ -f "$LAB/kroot/lib/modules/$(cat "$LAB/kernel-version" 2>/dev/null)/extra/gpio-sim.ko" ] && command -v qemu-system-x86_64 >/dev/null && command -v i2cdetect >/dev/null && command -v btvirt >/dev/null; }
 if ! built; then
   [ "$(id -u)" = 0 ] || fail "the lab is not built in $LAB and building it needs root (apt-get install qemu-system-x86 linux-headers …): run 'sudo npm run test:lab' once, or set VIGIL_LAB_DIR to a built lab"
   command -v apt-get >/dev/null || fail "building the lab needs apt-get (a Debian host); none found"
