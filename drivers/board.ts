@@ -125,10 +125,10 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
       board.ble = { ...(central ? { central: new SimCentral(radio) } : {}), ...(peripheral ? { peripheral: new SimPeripheral(radio) } : {}) };
     } else {
       // The libraries are loaded by open(), which turns a machine without Bluetooth into a DriverError.
-      const { NobleCentral } = await import('./ble/noble.js');
       const { BlenoPeripheral } = await import('./ble/bleno.js');
+      const centralDriver = central ? (central.isolated ? new (await import('./ble/isolated-central.js')).IsolatedCentral({ hci: central.hci }) : new (await import('./ble/noble.js')).NobleCentral({ hci: central.hci })) : undefined;
       board.ble = {
-        ...(central ? { central: new NobleCentral({ hci: central.hci }) } : {}),
+        ...(centralDriver ? { central: centralDriver } : {}),
         ...(peripheral ? { peripheral: new BlenoPeripheral({ hci: peripheral.hci, ...(peripheral.deviceName ? { deviceName: peripheral.deviceName } : {}) }) } : {}),
       };
     }

@@ -76,7 +76,17 @@ const bleSensor = v.strictObject({
 });
 
 /** A Bluetooth LE role on an adapter (N of hciN), or false for a device that does not need the role. */
-const bleCentralRole = v.optional(v.union([v.literal(false), v.strictObject({ hci: int(0, 31) })]), { hci: 0 });
+const bleCentralRole = v.optional(
+  v.union([
+    v.literal(false),
+    v.strictObject({
+      hci: int(0, 31),
+      /** Run noble in a child process: its connect blocks the event loop (up to 40 s), which then stalls only that process. */
+      isolated: v.optional(v.boolean(), true),
+    }),
+  ]),
+  { hci: 0, isolated: true },
+);
 const blePeripheralRole = v.optional(v.union([v.literal(false), v.strictObject({ hci: int(0, 31), deviceName: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(248))) })]), { hci: 0 });
 
 const threshold = v.strictObject({

@@ -45,7 +45,7 @@ test('the Raspberry Pi example configuration is valid and uses the real bindings
   assert.equal(config.drivers.modem?.binding, 'serialport');
   assert.equal(config.drivers.modem?.pinFile, '/etc/vigil/sim.pin');
   assert.equal(config.drivers.ble?.binding, 'hci');
-  assert.deepEqual(config.drivers.ble?.central, { hci: 0 });
+  assert.deepEqual(config.drivers.ble?.central, { hci: 0, isolated: true });
 });
 
 test('the default demo shows Bluetooth LE at work: a publisher, a tag arriving, a GATT read and write, heart-rate notifications', async () => {

@@ -26,6 +26,7 @@ import { ATT, type BleAdvert, type BleConnection, type BleState, type GattHandle
 import { BlenoPeripheral } from '../../drivers/ble/bleno.js';
 import { BleAttError } from '../../drivers/ble/hci-errors.js';
 import { NobleCentral } from '../../drivers/ble/noble.js';
+import { IsolatedCentral } from '../../drivers/ble/isolated-central.js';
 import { DriverError } from '../../runtime/errors.js';
 import { packageRoot } from '../../runtime/paths.js';
 import { inLab, recordFigure, startBtvirt, type Btvirt } from './kernel.js';
@@ -266,6 +267,62 @@ describe('Bluetooth LE on a real kernel (hci_vhci + btvirt, bleno on hci0, noble
     assert.ok(after instanceof DriverError && after.code === 'BLE_DISCONNECTED', `rejected once disconnected: ${String(after)}`);
     await until(() => peripheral.advertising, 'bleno restarting advertising after the central left');
     assert.deepEqual(advertising.slice(-2), ['stopped', 'started']);
+  });
+
+  it('(b2) the isolated central (noble in a child process) on hci2: the advert, a connect and a read with the event loop running meanwhile; the child killed and restarted', async (t) => {
+    const iso = new IsolatedCentral({ hci: 2 });
+    const seen: BleAdvert[] = [];
+    iso.events.on('advert', (a) => seen.push(a));
+    iso.events.on('error', (e) => errors.push(e));
+    try {
+      await iso.open();
+      await until(() => iso.state() === 'poweredOn', 'hci2 on');
+      await iso.startScan();
+      bt.readvertise(0, 300);
+      const advert = await until(() => seen.find((a) => a.data.equals(payload)), 'our advert, heard by the child process');
+      assert.ok(Buffer.isBuffer(advert.data), 'bytes cross the process boundary as a Buffer');
+      bt.readvertise(0, 300);
+      let last = performance.now();
+      let blockedMs = 0;
+      const tick = setInterval(() => {
+        const now = performance.now();
+        blockedMs = Math.max(blockedMs, now - last);
+        last = now;
+      }, 5);
+      const t0 = performance.now();
+      let conn: BleConnection;
+      try {
+        conn = await iso.connect(advert.address);
+      } finally {
+        clearInterval(tick);
+      }
+      const ms = performance.now() - t0;
+      t.diagnostic(`isolated connect: ${Math.round(ms)} ms, this process's event loop blocked for at most ${Math.round(blockedMs)} ms`);
+      recordFigure('bleIsolatedConnectMs', { ms: Math.round(ms), eventLoopBlockedMs: Math.round(blockedMs) });
+      assert.ok(blockedMs < 250, `the runtime's event loop kept running during the connect (longest pause ${Math.round(blockedMs)} ms)`);
+      const found = await conn.discover();
+      assert.ok(found.some((s) => s.uuid === SERVICE));
+      assert.deepEqual(await conn.read(SERVICE, READ), READ_VALUE);
+      const gone = new Promise<{ reason: string }>((resolve) => conn.events.once('disconnect', resolve));
+      await conn.disconnect();
+      await gone;
+      await until(() => peripheral.advertising, 'bleno advertising again');
+
+      // The child killed: the central says so, starts a new one and scans again by itself.
+      const states: BleState[] = [];
+      iso.events.on('state', (s) => states.push(s));
+      const pid = iso.pid!;
+      process.kill(pid, 'SIGKILL');
+      await until(() => states.includes('missing'), 'the central reporting its process gone');
+      await until(() => iso.pid !== undefined && iso.pid !== pid && iso.state() === 'poweredOn', 'a new central process', 20_000);
+      const from = seen.length;
+      bt.readvertise(0, 300);
+      await until(() => seen.slice(from).find((a) => a.data.equals(payload)), 'adverts from the new process');
+      assert.ok(errors.some((e) => (e as DriverError).code === 'BLE_HOST_EXITED'), 'the exit was reported as an error');
+      errors.splice(0, errors.length, ...errors.filter((e) => (e as DriverError).code !== 'BLE_HOST_EXITED'));
+    } finally {
+      await iso.close();
+    }
   });
 
   it('(c) the peripheral leaving mid-discovery: discover rejects, disconnect fires, nothing crashes', async () => {
