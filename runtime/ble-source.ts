@@ -21,7 +21,7 @@ import { GattLinks, type LinkStatus } from './gatt-links.js';
 import { GattServer } from './gatt-server.js';
 import type { Logger } from './logger.js';
 import { bleTriggers } from './triggers/ble.js';
-import { bleRoleLimits } from '../drivers/ble/hci-errors.js';
+import { bleRoleLimits } from '../drivers/ble/role-limits.js';
 import type { WatcherData } from './triggers/ble-data.js';
 
 export interface BleSourceConfig {

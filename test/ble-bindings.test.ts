@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlenoPeripheral } from '../drivers/ble/bleno.js';
-import { bleOpenError, bleRoleLimits, BleAttError, hciReason, permissionError } from '../drivers/ble/hci-errors.js';
+import { bleOpenError, BleAttError, hciReason, permissionError } from '../drivers/ble/hci-errors.js';
+import { bleRoleLimits } from '../drivers/ble/role-limits.js';
 import { NobleCentral } from '../drivers/ble/noble.js';
 import { DriverError } from '../runtime/errors.js';
 

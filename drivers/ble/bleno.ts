@@ -17,7 +17,8 @@ import { Emitter } from '../../runtime/emitter.js';
 import { DriverError, errorMessage } from '../../runtime/errors.js';
 import { normaliseUuid, type BlePeripheral, type BleState, type GattHandlers, type LocalService, type PeripheralEvents } from './ble.js';
 import { buildBlenoServices, checkServices, type GattTarget } from './bleno-gatt.js';
-import { bleOpenError, controlDevicePoll, eventOrTimeout, guardPacketHandling, initCapturingListeners, listen, quietStateChange, removeListeners, settleOpen, toBleState, type DevicePoll } from './hci-errors.js';
+import { bleOpenError } from './hci-errors.js';
+import { controlDevicePoll, eventOrTimeout, guardPacketHandling, initCapturingListeners, listen, quietStateChange, removeListeners, settleOpen, toBleState, type DevicePoll } from './library-guards.js';
 import type { Bleno } from './libraries.js';
 
 export const BLENO_LIBRARY = '@abandonware/bleno';

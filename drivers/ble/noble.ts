@@ -14,8 +14,8 @@ import { createRequire } from 'node:module';
 import { Emitter } from '../../runtime/emitter.js';
 import { DriverError, errorMessage } from '../../runtime/errors.js';
 import type { BleCentral, BleConnection, BleState, CentralEvents } from './ble.js';
+import { bleOpenError } from './hci-errors.js';
 import {
-  bleOpenError,
   controlDevicePoll,
   eventOrTimeout,
   guardPacketHandling,
@@ -27,7 +27,7 @@ import {
   toBleState,
   type DevicePoll,
   type ProcessListener,
-} from './hci-errors.js';
+} from './library-guards.js';
 import type { Noble, NobleBindings, NobleFactory, NoblePeripheral } from './libraries.js';
 import { AdvertAssembler, parseAdvertisingReports } from './noble-adverts.js';
 import { NobleConnection } from './noble-connection.js';
