@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { IsolatedCentral } from '../drivers/ble/isolated-central.js';
+import { IsolatedCentral, loaderArgs } from '../drivers/ble/isolated-central.js';
 import { NobleCentral } from '../drivers/ble/noble.js';
 import { DriverError } from '../runtime/errors.js';
 
@@ -26,4 +26,10 @@ test('open() in the child fails as the in-process binding does, and the child ex
   await assert.rejects(central.startScan(), /not open/);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(children() <= before, 'the central process was stopped');
+});
+
+test('the child gets the runtime\'s module loader and nothing else (an -e script would run again in it)', () => {
+  assert.deepEqual(loaderArgs(['--import', 'tsx', '-e', 'fork()', '--inspect=9229', '--no-warnings']), ['--import', 'tsx']);
+  assert.deepEqual(loaderArgs(['--import=tsx', '-r', 'x.cjs', '--eval', 'y', '-p', 'z']), ['--import=tsx', '-r', 'x.cjs']);
+  assert.deepEqual(loaderArgs([]), []);
 });

@@ -127,8 +127,9 @@ export class IsolatedCentral implements BleCentral {
 
   #spawn(): void {
     const child = fork(hostUrl, [], {
-      // The runtime's loader (tsx in development) and nothing else; the child never reads stdin.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+      // The runtime's module loader (tsx in development) and nothing else: not -e/-p, whose script
+      // would run again in the child, nor --inspect.
+      execArgv: loaderArgs(process.execArgv),
       env: { ...process.env, VIGIL_BLE_HCI: String(this.#hci) },
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -296,4 +297,17 @@ class IsolatedConnection implements BleConnection {
 function toError(e: SentError): Error {
   if (e.attCode !== undefined) return new BleAttError(e.message.replace(/: the peripheral answered ATT error.*$/, ''), e.attCode);
   return new DriverError('ble', e.message, { code: e.code ?? 'DRIVER_FAILED' });
+}
+
+const LOADER_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+
+/** The loader flags of `argv` (`--import tsx`, `--import=tsx`, `-r x`), in order, with their values. */
+export function loaderArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (LOADER_FLAGS.has(a) && i + 1 < argv.length) out.push(a, argv[++i]!);
+    else if ([...LOADER_FLAGS].some((f) => f.startsWith('--') && a.startsWith(`${f}=`))) out.push(a);
+  }
+  return out;
 }
