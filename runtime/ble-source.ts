@@ -7,6 +7,8 @@
  * every state change is logged and shown by `vigil status`.
  */
 import { parseAdvert } from '../drivers/ble/adv/parse.js';
+import { BTHOME_CHANNELS } from '../drivers/ble/adv/bthome-objects.js';
+import type { DeviceConfig } from './config.js';
 import type { ParsedAdvert } from '../drivers/ble/adv/types.js';
 import type { BleAdvert, BleCentral, BlePeripheral, BleState } from '../drivers/ble/ble.js';
 import { Advertiser } from './ble-advertiser.js';
@@ -36,9 +38,11 @@ export interface BleDeps {
   capabilities: Capabilities;
   log: Logger;
   clock: Clock;
-  /** Channel names a BTHome sensor may have when its config does not list them. */
-  bthomeChannels: readonly string[];
+  /** Channel names a BTHome sensor may have when its config does not list them (all of BTHome's by default). */
+  bthomeChannels?: readonly string[];
 }
+
+type BleConfig = NonNullable<DeviceConfig['drivers']['ble']>;
 
 export interface BleStatus {
   central?: { binding: string; adapter: string; state: BleState; scanning: boolean; adverts: number; watchers: number; error?: string };
@@ -74,7 +78,7 @@ export class BleSource {
     this.#d = deps;
     this.central = drivers.central;
     this.peripheral = drivers.peripheral;
-    this.sensors = new BleSensors(cfg.sensors, deps.bthomeChannels);
+    this.sensors = new BleSensors(cfg.sensors, deps.bthomeChannels ?? BTHOME_CHANNELS);
     const { broker, clock, log } = deps;
     // On one real adapter, bleno tracks a single connection whatever its role: a link noble makes
     // while a central is connected to bleno would hide that central's disconnection from it, so
@@ -114,6 +118,18 @@ export class BleSource {
     );
     for (const def of definitions) this.#offs.push(broker.define(def));
     this.#defineCapabilities();
+  }
+
+  /** The source for `drivers.ble` of a device config; the peripheral's GAP name defaults to the device's. */
+  static fromConfig(cfg: BleConfig, deviceName: string, drivers: { central?: BleCentral | undefined; peripheral?: BlePeripheral | undefined }, deps: BleDeps): BleSource {
+    const sensors = Object.fromEntries(
+      Object.entries(cfg.sensors).map(([name, s]) => [name, { address: s.address, logEverySec: s.logEverySec, ...(s.key ? { key: s.key } : {}), ...(s.channels ? { channels: s.channels } : {}) }]),
+    );
+    return new BleSource(
+      { ...(drivers.central ? { central: drivers.central } : {}), ...(drivers.peripheral ? { peripheral: drivers.peripheral } : {}) },
+      { sensors, gattResponseMs: cfg.gattResponseMs, reconnect: cfg.reconnect, deviceName: (cfg.peripheral ? cfg.peripheral.deviceName : undefined) ?? deviceName },
+      deps,
+    );
   }
 
   /**

@@ -8,7 +8,6 @@ import { dirname } from 'node:path';
 import type { GpioDriver } from '../drivers/gpio/gpio.js';
 import type { ModemDriver } from '../drivers/modem/modem.js';
 import type { BleCentral, BlePeripheral } from '../drivers/ble/ble.js';
-import { BTHOME_CHANNELS } from '../drivers/ble/adv/bthome-objects.js';
 import type { SensorHub } from '../drivers/i2c/hub.js';
 import type { SystemDriver } from '../drivers/system/system.js';
 import { AccessManager } from './access.js';
@@ -139,16 +138,7 @@ export class Runtime {
     const bleCfg = config.drivers.ble;
     const bleDrivers = options.drivers.ble;
     if (bleCfg && bleDrivers && (bleDrivers.central || bleDrivers.peripheral)) {
-      this.ble = new BleSource(
-        { ...(bleDrivers.central ? { central: bleDrivers.central } : {}), ...(bleDrivers.peripheral ? { peripheral: bleDrivers.peripheral } : {}) },
-        {
-          sensors: Object.fromEntries(Object.entries(bleCfg.sensors).map(([name, s]) => [name, { address: s.address, logEverySec: s.logEverySec, ...(s.key ? { key: s.key } : {}), ...(s.channels ? { channels: s.channels } : {}) }])),
-          gattResponseMs: bleCfg.gattResponseMs,
-          reconnect: bleCfg.reconnect,
-          deviceName: (bleCfg.peripheral ? bleCfg.peripheral.deviceName : undefined) ?? config.device.name,
-        },
-        { broker: this.broker, capabilities: this.capabilities, log: this.log, clock: this.clock, bthomeChannels: BTHOME_CHANNELS },
-      );
+      this.ble = BleSource.fromConfig(bleCfg, config.device.name, bleDrivers, { broker: this.broker, capabilities: this.capabilities, log: this.log, clock: this.clock });
     }
     const feeds: SensorFeed[] = [...(this.sensors ? [hubFeed(this.sensors)] : []), ...(this.ble && this.ble.sensors.size > 0 ? [this.ble.sensors] : [])];
     if (feeds.length > 0) this.#offs.push(defineSensors(feeds, this.broker));

@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { formatStatus } from '../bin/status.js';
 import type { SimRadio } from '../drivers/ble/sim/radio.js';
 import { startHarness, tempDir, tick, type Harness } from './helpers/harness.js';
-import { recorded, recorder, until } from './helpers/recorder.js';
+import { recorded, until } from './helpers/recorder.js';
+import { startBleHarness } from './helpers/ble-harness.js';
 import { Runtime } from '../runtime/runtime.js';
 import { createBoard } from '../drivers/board.js';
 import { makeConfig, writeBundle } from './helpers/harness.js';
@@ -101,29 +102,20 @@ describe('malformed adverts and a vanishing adapter (simulated radio)', () => {
   let out: string;
   let radio: SimRadio;
   before(async () => {
-    const root = tempDir();
-    out = join(root, 'details.jsonl');
-    h = await startHarness({
-      root,
-      config: {
-        drivers: {
-          ble: {
-            binding: 'sim',
-            peripheral: false,
-            sim: {
-              peripherals: {
-                // A manufacturer structure claiming 0x20 bytes, a zero length, a name past the end.
-                broken: { advert: { hex: '0201061fff4c00' }, intervalMs: 30 },
-                zeros: { advert: { hex: '0201060000000409414243' }, intervalMs: 30 },
-                good: { advert: { localName: 'good' }, intervalMs: 30 },
-              },
-            },
+    ({ h, out, radio } = await startBleHarness(
+      {
+        peripheral: false,
+        sim: {
+          peripherals: {
+            // A manufacturer structure claiming 0x20 bytes, a zero length, a name past the end.
+            broken: { advert: { hex: '0201061fff4c00' }, intervalMs: 30 },
+            zeros: { advert: { hex: '0201060000000409414243' }, intervalMs: 30 },
+            good: { advert: { localName: 'good' }, intervalMs: 30 },
           },
         },
       },
-      bundles: [{ name: 'w', tasks: [{ name: 'all', entry: 'rec.js', isolation: 'inprocess', trigger: watcher }, { name: 'apple', entry: 'rec.js', isolation: 'inprocess', trigger: { ...watcher, advertisementFilter: { manufacturerData: [{ companyId: 76 }] } } }], files: { 'rec.js': recorder(out) } }],
-    });
-    radio = h.board.sim!.radio!;
+      { name: 'w', tasks: [{ name: 'all', entry: 'rec.js', isolation: 'inprocess', trigger: watcher }, { name: 'apple', entry: 'rec.js', isolation: 'inprocess', trigger: { ...watcher, advertisementFilter: { manufacturerData: [{ companyId: 76 }] } } }] },
+    ));
   });
   after(() => h?.close());
 

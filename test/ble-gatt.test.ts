@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { ATT } from '../drivers/ble/ble.js';
 import type { SimRadio } from '../drivers/ble/sim/radio.js';
 import { formatStatus } from '../bin/status.js';
-import { makeConfig, startHarness, tempDir, tick, writeBundle, type Harness } from './helpers/harness.js';
+import { makeConfig, tempDir, tick, writeBundle, type Harness } from './helpers/harness.js';
+import { startBleHarness } from './helpers/ble-harness.js';
 import { createBoard } from '../drivers/board.js';
 import { SimSystem } from '../drivers/system/sim.js';
 import { Runtime } from '../runtime/runtime.js';
@@ -43,69 +44,57 @@ describe('GATT serving and notifications through the runtime (simulated radio)',
   let radio: SimRadio;
 
   before(async () => {
-    const root = tempDir();
-    out = join(root, 'details.jsonl');
-    h = await startHarness({
-      root,
-      config: {
-        drivers: {
-          ble: {
-            binding: 'sim',
-            gattResponseMs: 400,
-            reconnect: { minSec: 0.2, maxSec: 0.8 },
-            sim: {
-              peripherals: {
-                strap: {
-                  advert: { localName: 'HRM-Strap', serviceUuids: ['180d'] },
-                  intervalMs: 50,
-                  services: [{ uuid: '180d', characteristics: [{ uuid: '2a37', properties: ['notify'], notifyEveryMs: 100, notifyValues: ['0048', '0049', '004a'] }] }],
-                },
-              },
-              centrals: { phone: {}, bonded: { encrypted: true } },
+    ({ h, out, radio } = await startBleHarness(
+      {
+        gattResponseMs: 400,
+        reconnect: { minSec: 0.2, maxSec: 0.8 },
+        sim: {
+          peripherals: {
+            strap: {
+              advert: { localName: 'HRM-Strap', serviceUuids: ['180d'] },
+              intervalMs: 50,
+              services: [{ uuid: '180d', characteristics: [{ uuid: '2a37', properties: ['notify'], notifyEveryMs: 100, notifyValues: ['0048', '0049', '004a'] }] }],
             },
           },
+          centrals: { phone: {}, bonded: { encrypted: true } },
         },
       },
-      bundles: [
-        {
-          name: 'gh',
-          tasks: [
-            {
-              name: 'service',
-              entry: 'service.js',
-              isolation: 'inprocess',
-              capabilities: ['gatt.respond', 'gatt.notify'],
-              trigger: {
-                type: 'GattServiceProviderTrigger',
-                triggerId: 'greenhouse',
-                service: {
-                  uuid: SERVICE,
-                  characteristics: [
-                    { uuid: '2a6e', properties: ['read', 'notify'], userDescription: 'Temperature' },
-                    { uuid: SETPOINT, properties: ['read', 'write'], length: 2, value: 'f401' },
-                    { uuid: SILENT, properties: ['read'] },
-                    { uuid: FAILS, properties: ['read', 'write'] },
-                    { uuid: LOCKED, properties: ['write'], writeProtection: 'encryptionRequired', maxLength: 4 },
-                  ],
-                },
+      {
+        name: 'gh',
+        tasks: [
+          {
+            name: 'service',
+            entry: 'service.js',
+            isolation: 'inprocess',
+            capabilities: ['gatt.respond', 'gatt.notify'],
+            trigger: {
+              type: 'GattServiceProviderTrigger',
+              triggerId: 'greenhouse',
+              service: {
+                uuid: SERVICE,
+                characteristics: [
+                  { uuid: '2a6e', properties: ['read', 'notify'], userDescription: 'Temperature' },
+                  { uuid: SETPOINT, properties: ['read', 'write'], length: 2, value: 'f401' },
+                  { uuid: SILENT, properties: ['read'] },
+                  { uuid: FAILS, properties: ['read', 'write'] },
+                  { uuid: LOCKED, properties: ['write'], writeProtection: 'encryptionRequired', maxLength: 4 },
+                ],
               },
             },
-            { name: 'hr-latest', entry: 'slow.js', isolation: 'inprocess', trigger: { type: 'GattCharacteristicNotificationTrigger', device: { localName: 'HRM-Strap' }, service: '180d', characteristic: '2a37', eventTriggeringMode: 'KeepLatest' } },
-            { name: 'hr', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'GattCharacteristicNotificationTrigger', device: { localName: 'HRM-Strap' }, service: '180d', characteristic: '2a37' } },
-          ],
-          files: {
-            'service.js': service(out),
-            'rec.js': recorder(out),
-            'slow.js': `import { appendFileSync } from 'node:fs';
+          },
+          { name: 'hr-latest', entry: 'slow.js', isolation: 'inprocess', trigger: { type: 'GattCharacteristicNotificationTrigger', device: { localName: 'HRM-Strap' }, service: '180d', characteristic: '2a37', eventTriggeringMode: 'KeepLatest' } },
+          { name: 'hr', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'GattCharacteristicNotificationTrigger', device: { localName: 'HRM-Strap' }, service: '180d', characteristic: '2a37' } },
+        ],
+        files: (file) => ({
+          'service.js': service(file),
+          'slow.js': `import { appendFileSync } from 'node:fs';
 export default async function run(instance) {
-  appendFileSync(${JSON.stringify(out)}, JSON.stringify({ task: instance.task.name, details: instance.triggerDetails }) + '\\n');
+  appendFileSync(${JSON.stringify(file)}, JSON.stringify({ task: instance.task.name, details: instance.triggerDetails }) + '\\n');
   await new Promise((resolve) => setTimeout(resolve, 350));
 }`,
-          },
-        },
-      ],
-    });
-    radio = h.board.sim!.radio!;
+        }),
+      },
+    ));
   });
   after(() => h?.close());
 

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SimRadio } from '../drivers/ble/sim/radio.js';
 import { formatStatus } from '../bin/status.js';
-import { startHarness, tempDir, tick, type Harness } from './helpers/harness.js';
-import { recorded, recorder, until } from './helpers/recorder.js';
+import { tick, type Harness } from './helpers/harness.js';
+import { startBleHarness } from './helpers/ble-harness.js';
+import { recorded, until } from './helpers/recorder.js';
 
 const KEY = '231d39c1d7cc1ab1aee224cd096db932';
 const GARDEN = 'a4:c1:38:0b:5e:01';
@@ -23,51 +24,39 @@ describe('Bluetooth LE watchers, BTHome sensors and publishers (simulated radio)
   const adverts = (task: string) => recorded(out, task).flatMap((d) => d.advertisements as Record<string, any>[]);
 
   before(async () => {
-    const root = tempDir();
-    out = join(root, 'details.jsonl');
-    h = await startHarness({
-      root,
-      config: {
-        drivers: {
-          ble: {
-            binding: 'sim',
-            peripheral: { hci: 0, deviceName: 'vigil-test' },
-            sensors: { garden: { address: GARDEN, key: KEY, channels: ['temperature', 'humidity', 'battery'], logEverySec: 0 } },
-            sim: {
-              seed: 7,
-              peripherals: {
-                tag: { advert: { iBeacon: { uuid: TAG_UUID, major: 1, minor: 2, measuredPower: -59 } }, intervalMs: 50, rssi: -95, noiseDb: 0 },
-                other: { advert: { manufacturerData: [{ companyId: 0x0059, data: '0102' }], localName: 'nrf' }, intervalMs: 50, rssi: -50, noiseDb: 0 },
-                garden: { address: GARDEN, advert: { bthome: { readings: { temperature: 21.5, humidity: 60, battery: 90 }, key: KEY, address: GARDEN } }, intervalMs: 100, rssi: -70 },
-              },
-            },
+    ({ h, out, radio } = await startBleHarness(
+      {
+        peripheral: { hci: 0, deviceName: 'vigil-test' },
+        sensors: { garden: { address: GARDEN, key: KEY, channels: ['temperature', 'humidity', 'battery'], logEverySec: 0 } },
+        sim: {
+          seed: 7,
+          peripherals: {
+            tag: { advert: { iBeacon: { uuid: TAG_UUID, major: 1, minor: 2, measuredPower: -59 } }, intervalMs: 50, rssi: -95, noiseDb: 0 },
+            other: { advert: { manufacturerData: [{ companyId: 0x0059, data: '0102' }], localName: 'nrf' }, intervalMs: 50, rssi: -50, noiseDb: 0 },
+            garden: { address: GARDEN, advert: { bthome: { readings: { temperature: 21.5, humidity: 60, battery: 90 }, key: KEY, address: GARDEN } }, intervalMs: 100, rssi: -70 },
           },
         },
       },
-      bundles: [
-        {
-          name: 'ble',
-          tasks: [
-            {
-              name: 'tag',
-              entry: 'rec.js',
-              isolation: 'inprocess',
-              trigger: {
-                type: 'BluetoothLEAdvertisementWatcherTrigger',
-                advertisementFilter: { manufacturerData: [{ companyId: 76, data: '0215' + TAG_UUID.replace(/-/g, '') }] },
-                signalStrengthFilter: { inRangeThresholdInDBm: -70, outOfRangeThresholdInDBm: -85, outOfRangeTimeoutSec: 1, samplingIntervalMs: 200 },
-                batchMs: 150,
-              },
+      {
+        name: 'ble',
+        tasks: [
+          {
+            name: 'tag',
+            entry: 'rec.js',
+            isolation: 'inprocess',
+            trigger: {
+              type: 'BluetoothLEAdvertisementWatcherTrigger',
+              advertisementFilter: { manufacturerData: [{ companyId: 76, data: '0215' + TAG_UUID.replace(/-/g, '') }] },
+              signalStrengthFilter: { inRangeThresholdInDBm: -70, outOfRangeThresholdInDBm: -85, outOfRangeTimeoutSec: 1, samplingIntervalMs: 200 },
+              batchMs: 150,
             },
-            { name: 'nordic', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'BluetoothLEAdvertisementWatcherTrigger', advertisementFilter: { localName: 'nrf', bytePatterns: [{ type: 255, offset: 2, data: '0102' }] }, batchMs: 200, maxBatch: 3 } },
-            { name: 'warm', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'SensorDataThresholdTrigger', sensor: 'garden', threshold: { kind: 'Temperature', above: 25, rearmBelow: 24 } } },
-            { name: 'beacon', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'BluetoothLEAdvertisementPublisherTrigger', advertisement: { iBeacon: { uuid: TAG_UUID, major: 9, minor: 9, measuredPower: -60 } } } },
-          ],
-          files: { 'rec.js': recorder(out) },
-        },
-      ],
-    });
-    radio = h.board.sim!.radio!;
+          },
+          { name: 'nordic', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'BluetoothLEAdvertisementWatcherTrigger', advertisementFilter: { localName: 'nrf', bytePatterns: [{ type: 255, offset: 2, data: '0102' }] }, batchMs: 200, maxBatch: 3 } },
+          { name: 'warm', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'SensorDataThresholdTrigger', sensor: 'garden', threshold: { kind: 'Temperature', above: 25, rearmBelow: 24 } } },
+          { name: 'beacon', entry: 'rec.js', isolation: 'inprocess', trigger: { type: 'BluetoothLEAdvertisementPublisherTrigger', advertisement: { iBeacon: { uuid: TAG_UUID, major: 9, minor: 9, measuredPower: -60 } } } },
+        ],
+      },
+    ));
   });
   after(() => h?.close());
 

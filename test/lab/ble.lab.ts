@@ -56,6 +56,24 @@ async function until<T>(get: () => T | undefined | false, what: string, ms = 15_
   }
 }
 
+/** Run `op`, timing it and the longest pause of this process's event loop meanwhile (a 5 ms ticker). */
+async function timedWithLoopWatch<T>(op: () => Promise<T>): Promise<{ value: T; ms: number; blockedMs: number }> {
+  let last = performance.now();
+  let blockedMs = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    blockedMs = Math.max(blockedMs, now - last);
+    last = now;
+  }, 5);
+  const t0 = performance.now();
+  try {
+    const value = await op();
+    return { value, ms: performance.now() - t0, blockedMs };
+  } finally {
+    clearInterval(tick);
+  }
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 100) / 100;
@@ -108,20 +126,8 @@ describe('Bluetooth LE on a real kernel (hci_vhci + btvirt, bleno on hci0, noble
   /** connect() while the peripheral re-advertises once (see the note at the top). */
   const connect = async (): Promise<{ conn: BleConnection; ms: number; blockedMs: number }> => {
     bt.readvertise(0, 300);
-    let last = performance.now();
-    let blockedMs = 0;
-    const tick = setInterval(() => {
-      const now = performance.now();
-      blockedMs = Math.max(blockedMs, now - last);
-      last = now;
-    }, 5);
-    const t0 = performance.now();
-    try {
-      const conn = await central.connect(address);
-      return { conn, ms: performance.now() - t0, blockedMs };
-    } finally {
-      clearInterval(tick);
-    }
+    const { value: conn, ms, blockedMs } = await timedWithLoopWatch(() => central.connect(address));
+    return { conn, ms, blockedMs };
   };
 
   before(async () => {
@@ -282,21 +288,7 @@ describe('Bluetooth LE on a real kernel (hci_vhci + btvirt, bleno on hci0, noble
       const advert = await until(() => seen.find((a) => a.data.equals(payload)), 'our advert, heard by the child process');
       assert.ok(Buffer.isBuffer(advert.data), 'bytes cross the process boundary as a Buffer');
       bt.readvertise(0, 300);
-      let last = performance.now();
-      let blockedMs = 0;
-      const tick = setInterval(() => {
-        const now = performance.now();
-        blockedMs = Math.max(blockedMs, now - last);
-        last = now;
-      }, 5);
-      const t0 = performance.now();
-      let conn: BleConnection;
-      try {
-        conn = await iso.connect(advert.address);
-      } finally {
-        clearInterval(tick);
-      }
-      const ms = performance.now() - t0;
+      const { value: conn, ms, blockedMs } = await timedWithLoopWatch(() => iso.connect(advert.address));
       t.diagnostic(`isolated connect: ${Math.round(ms)} ms, this process's event loop blocked for at most ${Math.round(blockedMs)} ms`);
       recordFigure('bleIsolatedConnectMs', { ms: Math.round(ms), eventLoopBlockedMs: Math.round(blockedMs) });
       assert.ok(blockedMs < 250, `the runtime's event loop kept running during the connect (longest pause ${Math.round(blockedMs)} ms)`);
