@@ -35,7 +35,7 @@ export function sensorsCommand(): Command {
         return;
       }
       // Only the sensors are used; the other drivers are built (as the timeline refers to them) but never opened.
-      const board = await createBoard(config, { sim: options.sim === true, modem: false });
+      const board = await createBoard(config, { sim: options.sim === true, modem: false, wifi: false });
       const hub = board.sensors!;
       const rows: Row[] = [];
       try {

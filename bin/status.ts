@@ -34,6 +34,8 @@ export function formatStatus(r: StatusReport, now: number): string {
     ...(r.modem ? [modemLine(r.modem)] : []),
     ...(r.modem?.inbox.length ? [`sms         ${r.modem.inbox.length} waiting: ${r.modem.inbox.map((m) => `${m.from} (${m.done} done, ${m.failures} failed)`).join(', ')}`] : []),
     ...(r.ble ? bleLines(r.ble) : []),
+    ...(r.network ? [networkLine(r.network)] : []),
+    ...(r.wifi ? wifiLines(r.wifi) : []),
     `workers     ${r.pool.idle} warm, ${r.pool.busy} busy, ${r.pool.spawned} started`,
     `bundles     ${r.bundles.map((b) => `${b.name} ${b.version} (${b.tasks})`).join(', ') || 'none'}`,
   ];
@@ -96,4 +98,20 @@ function modemLine(m: NonNullable<StatusReport['modem']>): string {
   const signal = m.signal ? `, signal ${m.signal.dbm} dBm` : '';
   const state = m.ready ? `SIM ${m.pin}, radio ${m.radio}, ${m.registration}${op ? ` on ${op}` : ''}${signal}` : `not answering${m.error ? ` (${m.error})` : ''}`;
   return `modem       ${id} on ${m.path}: ${state}${m.activeFilter ? `, filter ${m.activeFilter}` : ''}`;
+}
+
+function networkLine(n: NonNullable<StatusReport['network']>): string {
+  const route = n.defaultRoute ? `default route ${n.defaultRoute.iface} (${n.defaultRoute.kind})` : 'no default route';
+  const ifaces = n.interfaces.map((i) => `${i.iface} ${i.state}`).join(', ');
+  return `network     ${route}, internet ${yes(n.internet)}${n.connectivity !== 'unknown' ? ` (NetworkManager: ${n.connectivity})` : ''}${ifaces ? `; ${ifaces}` : ''}`;
+}
+
+function wifiLines(w: NonNullable<StatusReport['wifi']>): string[] {
+  const link = !w.available ? `NetworkManager not answering${w.error ? ` (${w.error})` : ''}` : w.ssid !== undefined ? `joined "${w.ssid}"${w.signal !== undefined ? ` (signal ${w.signal})` : ''}` : 'not joined';
+  const lines = [`wifi        ${w.iface} (${w.binding}): ${link}`];
+  const m = w.hotspot.metadata;
+  lines.push(`hotspot     ${w.hotspot.up ? `up as "${w.hotspot.ssid ?? '?'}", ${w.hotspot.stations} client(s)` : 'down'}; ${m.availability}${m.batteryPercent !== undefined ? `, battery ${m.batteryPercent} %` : ''}${m.cellularBars !== undefined ? `, ${m.cellularBars} bars` : ''}`);
+  if (w.portal) lines.push(`portal      "${w.portal.ssid}": ${w.portal.state}`);
+  for (const b of w.blocked) lines.push(`wifi        "${b.ssid}" not retried: ${b.reason} (fix the config and restart)`);
+  return lines;
 }

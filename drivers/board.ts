@@ -20,7 +20,11 @@ import type { PtyModem } from './modem/sim/pty.js';
 import { checkModemStep, type ModemStep } from './modem/sim-steps.js';
 import { applyBleStep, checkBleStep, type BleStep } from './ble/sim/steps.js';
 import type { BleSimConfig } from './ble/sim/schema.js';
-import type { SimStep } from './system/sim.js';
+import type { SimStep, SimSystem } from './system/sim.js';
+import type { WifiDriver } from './wifi/wifi.js';
+import type { SimNetworkManager } from './wifi/sim/nm.js';
+import type { WifiSimConfig } from './wifi/sim/schema.js';
+import { applyWifiStep, checkWifiStep } from './wifi/sim/steps.js';
 import type { BleCentral, BlePeripheral } from './ble/ble.js';
 import type { SimRadio } from './ble/sim/radio.js';
 import type { SystemDriver } from './system/system.js';
@@ -33,10 +37,11 @@ export interface Board {
   modem?: ModemDriver;
   /** Bluetooth LE roles (either may be absent: no adapter for it, or the config turns it off). */
   ble?: { central?: BleCentral; peripheral?: BlePeripheral };
+  wifi?: WifiDriver;
   /** Where network interfaces' byte counters are (a temporary directory on a simulated board). */
   netStatsDir?: string;
   /** The simulated hardware's controls, when simulated (tests, demos). */
-  sim?: { gpio?: SimGpio; bus?: SimI2cBus; modem?: SimModem; pty?: PtyModem; radio?: SimRadio };
+  sim?: { gpio?: SimGpio; bus?: SimI2cBus; modem?: SimModem; pty?: PtyModem; radio?: SimRadio; nm?: SimNetworkManager };
 }
 
 export interface BoardOptions {
@@ -44,6 +49,8 @@ export interface BoardOptions {
   clock?: Clock;
   /** Build the modem too (a command that only reads sensors does not need a simulator and its pty). */
   modem?: boolean;
+  /** Build the Wi-Fi driver too (the simulated one serves its captive portal over HTTP until closed). */
+  wifi?: boolean;
   /** Reuse this simulated modem (its SIM keeps its messages across a runtime restart in tests). */
   simModem?: SimModem;
 }
@@ -134,6 +141,23 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
     }
   }
 
+  const wifiCfg = config.drivers.wifi;
+  if (wifiCfg && options.wifi !== false) {
+    const { NmWifi } = await import('./wifi/nm-driver.js');
+    const ifaces = { iface: wifiCfg.iface, ...(wifiCfg.hotspotIface ? { hotspotIface: wifiCfg.hotspotIface } : {}) };
+    if (forceSim || wifiCfg.binding === 'sim') {
+      const { createSimNetworkManager } = await import('./wifi/sim/config.js');
+      const { systemClock } = await import('../runtime/clock.js');
+      const nm = (sim.nm = createSimNetworkManager(wifiCfg.sim ?? defaultWifiSim(), options.clock ?? systemClock, ifaces));
+      await nm.start();
+      board.wifi = new NmWifi({ runner: nm, binding: 'sim', ...ifaces, portalProbeUrl: nm.probeUrl, onClose: () => nm.close(), ...(options.clock ? { clock: options.clock } : {}) });
+    } else {
+      const { ExecRunner } = await import('./wifi/exec-runner.js');
+      const { nodeWifi } = await import('./wifi/node-wifi.js');
+      board.wifi = new NmWifi({ runner: new ExecRunner(), binding: 'nmcli', ...ifaces, scanner: () => nodeWifi(wifiCfg.iface) });
+    }
+  }
+
   const cfg = config.drivers.system;
   const clock = options.clock ? { clock: options.clock } : {};
   if (!(forceSim || cfg.binding === 'sim')) {
@@ -141,7 +165,8 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
     board.system = new LinuxSystem({ pollMs: cfg.pollMs, ...(cfg.probe ? { probe: cfg.probe } : {}), ...clock });
   } else {
     const timeline = (config.sim?.timeline ?? []) as unknown as SimStep[];
-    checkSimTargets(timeline, board, sim, modemCfg !== undefined && (forceSim || modemCfg.binding === 'sim'), bleCfg?.sim);
+    const wifiSim = wifiCfg && (forceSim || wifiCfg.binding === 'sim') ? (wifiCfg.sim ?? defaultWifiSim()) : undefined;
+    checkSimTargets(timeline, board, sim, modemCfg !== undefined && (forceSim || modemCfg.binding === 'sim'), bleCfg?.sim, wifiSim);
     const { SimSystem } = await import('./system/sim.js');
     try {
       board.system = new SimSystem({
@@ -156,12 +181,13 @@ async function build(config: DeviceConfig, options: BoardOptions): Promise<Board
       throw err;
     }
   }
-  if (sim.gpio || sim.bus || sim.modem || sim.radio) board.sim = sim;
+  if (sim.nm && board.wifi && board.system.binding === 'sim') followWifiLink(board.wifi, board.system as SimSystem);
+  if (sim.gpio || sim.bus || sim.modem || sim.radio || sim.nm) board.sim = sim;
   return board;
 }
 
 /** Timeline steps may only move lines and sensors the board has, as simulated inputs. */
-function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>, modemConfigured: boolean, radio: BleSimConfig | undefined): void {
+function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNullable<Board['sim']>, modemConfigured: boolean, radio: BleSimConfig | undefined, wifi: WifiSimConfig | undefined): void {
   timeline.forEach((step, i) => {
     const where = `sim.timeline[${i}]`;
     if (typeof step !== 'object' || step === null) return;
@@ -178,6 +204,11 @@ function checkSimTargets(timeline: readonly SimStep[], board: Board, sim: NonNul
     if (step.ble !== undefined) {
       if (!sim.radio) throw new ConfigError(`${where}.ble: the board has no simulated Bluetooth LE radio (add drivers.ble with binding "sim")`, { path: `${where}.ble` });
       checkBleStep(step.ble, `${where}.ble`, radio ?? { seed: 1, peripheralLinks: 1, peripherals: {}, centrals: {} });
+    }
+    if (step.wifi !== undefined) {
+      // A command that does not build Wi-Fi (vigil sensors) still checks the step against the config.
+      if (!wifi) throw new ConfigError(`${where}.wifi: the board has no simulated Wi-Fi (add drivers.wifi with binding "sim")`, { path: `${where}.wifi` });
+      checkWifiStep(step.wifi, `${where}.wifi`, wifi);
     }
     if (typeof step.sensor === 'string') {
       if (!(sim.bus && board.sensors?.names().includes(step.sensor))) {
@@ -197,6 +228,11 @@ function applyStep(step: SimStep, sim: NonNullable<Board['sim']>, board: Board, 
     void import('./modem/sim-steps.js')
       .then(({ applyModemStep }) => applyModemStep(step.modem as ModemStep, sim.modem!, stats))
       .catch((err: unknown) => process.emitWarning(`simulated modem step at ${step.at} s failed: ${(err as Error).message}`));
+  }
+  if (step.wifi !== undefined && sim.nm) {
+    void Promise.resolve()
+      .then(() => applyWifiStep(step.wifi!, sim.nm!))
+      .catch((err: unknown) => process.emitWarning(`simulated Wi-Fi step at ${step.at} s failed: ${(err as Error).message}`));
   }
   if (step.ble !== undefined && sim.radio) {
     void Promise.resolve()
@@ -220,4 +256,24 @@ function moveHardware(step: SimStep, sim: NonNullable<Board['sim']>, board: Boar
     const info = board.sensors?.info(step.sensor)[0];
     if (info) sim.bus.chip(info.address)?.set(step.values);
   }
+}
+
+/** An empty simulated radio environment (no access points, no clients). */
+function defaultWifiSim(): WifiSimConfig {
+  return { seed: 1, associateMs: 1500, accessPoints: {}, clients: {} } as WifiSimConfig;
+}
+
+/**
+ * On the simulated board the default route follows the Wi-Fi client, as the kernel's would: a
+ * joined network carries it, and losing the network takes it away (unless another kind of link
+ * carries it, which the timeline's `link` steps set).
+ */
+export function followWifiLink(wifi: WifiDriver, system: SimSystem): void {
+  wifi.events.on('state', (s) => {
+    // NetworkManager stopping leaves the interfaces as they were; only what it reports moves the route.
+    if (!s.available) return;
+    const route = system.network().defaultRoute;
+    if (s.link && route?.iface !== wifi.iface) system.setNetwork({ defaultRoute: { iface: wifi.iface, kind: 'wifi' } });
+    else if (!s.link && route?.iface === wifi.iface) system.setNetwork({ defaultRoute: undefined });
+  });
 }

@@ -12,6 +12,7 @@ import { check, describeIssue, keyed } from './schema-errors.js';
 import { SENSOR_TYPES } from '../drivers/i2c/type-names.js';
 import { ActivityType } from './enums.js';
 import { bleSimSchema } from '../drivers/ble/sim/schema.js';
+import { checkWifi, wifiConfigSchema } from './wifi-config.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const positive = () => v.pipe(v.number(), v.gtValue(0));
@@ -179,6 +180,7 @@ export const configSchema = v.strictObject({
           sim: v.optional(bleSimSchema),
         }),
       ),
+      wifi: v.optional(wifiConfigSchema),
       i2c: v.optional(
         v.strictObject({
           binding: v.optional(v.picklist(['i2c-bus', 'sim']), 'i2c-bus'),
@@ -328,6 +330,7 @@ export function parseConfig(raw: unknown, file: string): DeviceConfig {
   if (i2c) for (const s of Object.values(i2c.sensors)) if (s.dump !== undefined) s.dump = at(s.dump);
   checkModem(config, file);
   checkBle(config, file);
+  checkWifi(config.drivers.wifi, file);
   const modem = config.drivers.modem;
   if (modem?.pinFile !== undefined) modem.pinFile = at(modem.pinFile);
   return { ...config, stateDir: at(config.stateDir), bundlesDir: at(config.bundlesDir), file: resolve(file) };

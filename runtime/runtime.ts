@@ -43,6 +43,9 @@ import { connectSystem } from './system-source.js';
 import { connectGpio, defineGpio } from './gpio-source.js';
 import { connectSensors, defineSensors, hubFeed, logReadings } from './sensor-source.js';
 import { BleSource } from './ble-source.js';
+import { defineNetworkTriggers, NetworkMonitor } from './network-source.js';
+import { WifiSource } from './wifi-source.js';
+import type { WifiDriver } from '../drivers/wifi/wifi.js';
 import type { SensorFeed } from './triggers/sensor-threshold.js';
 import { ModemSource, pinProvider } from './modem-source.js';
 import { WorkCostMonitor } from './work-cost.js';
@@ -55,6 +58,7 @@ export interface RuntimeOptions {
     sensors?: SensorHub | undefined;
     modem?: ModemDriver | undefined;
     ble?: { central?: BleCentral | undefined; peripheral?: BlePeripheral | undefined } | undefined;
+    wifi?: WifiDriver | undefined;
   };
   /** Where network interfaces' byte counters are read (/sys/class/net; the simulated board has its own). */
   netStatsDir?: string;
@@ -96,6 +100,9 @@ export class Runtime {
   readonly sensors: SensorHub | undefined;
   readonly modem: ModemSource | undefined;
   readonly ble: BleSource | undefined;
+  readonly wifi: WifiSource | undefined;
+  /** Network state from the system and Wi-Fi drivers; absent while the system driver has not opened. */
+  network: NetworkMonitor | undefined;
   /** Drivers that failed to open, with why (status shows them). */
   readonly driverErrors = new Map<string, string>();
   #activity: ReturnType<typeof defineGpio>['activity'] | undefined;
@@ -139,6 +146,11 @@ export class Runtime {
     const bleDrivers = options.drivers.ble;
     if (bleCfg && bleDrivers && (bleDrivers.central || bleDrivers.peripheral)) {
       this.ble = BleSource.fromConfig(bleCfg, config.device.name, bleDrivers, { broker: this.broker, capabilities: this.capabilities, log: this.log, clock: this.clock });
+    }
+    this.#offs.push(defineNetworkTriggers(this.broker));
+    const wifiCfg = config.drivers.wifi;
+    if (wifiCfg && options.drivers.wifi) {
+      this.wifi = new WifiSource(wifiCfg, options.drivers.wifi, { broker: this.broker, capabilities: this.capabilities, log: this.log, clock: this.clock, configFile: config.file, networkChanged: () => this.network?.update() });
     }
     const feeds: SensorFeed[] = [...(this.sensors ? [hubFeed(this.sensors)] : []), ...(this.ble && this.ble.sensors.size > 0 ? [this.ble.sensors] : [])];
     if (feeds.length > 0) this.#offs.push(defineSensors(feeds, this.broker));
@@ -267,7 +279,9 @@ export class Runtime {
     try {
       await this.system.open();
       log.info({ evt: 'driver', driver: 'system', binding: this.system.binding, state: 'open' }, `system driver open (${this.system.binding})`);
-      this.#offs.push(connectSystem(this.system, { broker: this.broker, state: this.state, workCost: this.workCost, log }));
+      const wifi = this.wifi?.driver;
+      this.network = new NetworkMonitor({ broker: this.broker, state: this.state, log, system: () => this.system.network(), wifi: () => (wifi ? wifi.state() : undefined) });
+      this.#offs.push(connectSystem(this.system, { broker: this.broker, state: this.state, workCost: this.workCost, log, network: this.network }));
     } catch (err) {
       // The runtime runs on without readings: conditions keep their defaults, triggers from
       // the system family never fire, and `vigil status` shows the driver as failed.
@@ -320,6 +334,11 @@ export class Runtime {
         logReadings((listener) => ble.sensors.events.on('reading', listener), (sensor) => this.config.drivers.ble?.sensors[sensor]?.logEverySec ?? 10, log),
       );
       await ble.connect();
+    }
+    if (this.wifi) {
+      const wifi = this.wifi;
+      this.#offs.push(this.dispatcher.events.on('finished', (e) => wifi.finished(e.taskId, e.details)));
+      await wifi.connect();
     }
     this.pool.warmUp();
     this.bundles.watch();
@@ -395,7 +414,7 @@ export class Runtime {
     this.broker.disarmAll();
     for (const off of this.#offs.splice(0).reverse()) off();
     await this.dispatcher.cancelWhere(() => true, 'Terminating', 'the runtime is stopping', this.#policy.config.shutdownGraceMs);
-    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.modem?.close(), this.ble?.close(), this.#worker.close(), this.#inprocess.close()]);
+    await Promise.allSettled([this.system.close(), this.gpio?.close(), this.sensors?.close(), this.modem?.close(), this.ble?.close(), this.wifi?.close(), this.#worker.close(), this.#inprocess.close()]);
     try {
       await this.store.close();
     } catch (err) {

@@ -4,6 +4,8 @@ import type { SensorInfo } from '../drivers/i2c/hub.js';
 import type { SystemReadings } from '../drivers/system/system.js';
 import type { ModemSource } from './modem-source.js';
 import type { BleStatus } from './ble-source.js';
+import type { NetworkView } from './network-source.js';
+import type { WifiStatus } from './wifi-source.js';
 import type { DeviceStateValues } from './device-state.js';
 import type { BackgroundWorkCostValue } from './enums.js';
 import type { RejectedBundle } from './bundles.js';
@@ -44,6 +46,8 @@ export interface StatusReport {
   sensors?: SensorInfo[];
   modem?: ReturnType<ModemSource['status']>;
   ble?: BleStatus;
+  network?: NetworkView;
+  wifi?: WifiStatus;
   pool: { idle: number; busy: number; spawned: number; warmLeases: number; coldLeases: number };
   bundles: { name: string; version: string; tasks: number }[];
   rejected: RejectedBundle[];
@@ -104,6 +108,7 @@ export function buildStatus(rt: Runtime): StatusReport {
       ...(rt.modem ? [{ name: 'modem', binding: rt.modem.modem.binding }] : []),
       ...(rt.ble?.central ? [{ name: 'ble.central', binding: adapterOf(rt.ble.central) }] : []),
       ...(rt.ble?.peripheral ? [{ name: 'ble.peripheral', binding: adapterOf(rt.ble.peripheral) }] : []),
+      ...(rt.wifi ? [{ name: 'wifi', binding: `${rt.wifi.driver.binding} ${rt.wifi.driver.iface}` }] : []),
     ].map((d) => {
       // The modem reconnects on its own: its own status says whether it answers right now.
       const ble = rt.ble?.status();
@@ -116,13 +121,17 @@ export function buildStatus(rt: Runtime): StatusReport {
             ? ble?.central?.error
             : d.name === 'ble.peripheral'
               ? ble?.peripheral?.error
-              : rt.driverErrors.get(d.name);
+              : d.name === 'wifi'
+                ? (rt.wifi?.status().error ?? (rt.wifi?.driver.state().available === false ? 'NetworkManager is not answering' : undefined))
+                : rt.driverErrors.get(d.name);
       return error ? { ...d, state: 'failed' as const, error } : { ...d, state: 'ok' as const };
     }),
     ...(rt.gpio && !rt.driverErrors.has('gpio') ? { gpio: rt.gpio.lines() } : {}),
     ...(rt.sensors ? { sensors: rt.sensors.info() } : {}),
     ...(rt.modem ? { modem: rt.modem.status() } : {}),
     ...(rt.ble ? { ble: rt.ble.status() } : {}),
+    ...(rt.network ? { network: rt.network.view } : {}),
+    ...(rt.wifi ? { wifi: rt.wifi.status() } : {}),
     pool: { idle: rt.pool.idle, busy: rt.pool.busy, ...rt.pool.stats },
     bundles: [...rt.bundles.loaded.values()].map((b) => ({ name: b.name, version: b.version, tasks: b.tasks.length })),
     rejected: [...rt.bundles.rejected.values()],

@@ -1,8 +1,8 @@
 /**
  * Connects the system driver to the runtime: readings become the work cost and the energy-saver
- * state; the time zone, sessions, network and supply become device state; and the changes the
- * core owns become SystemTriggers (TimeZoneChange, SessionConnected, BackgroundWorkCostChange)
- * and CustomSystemEvents (named device events).
+ * state; the time zone, sessions and supply become device state; network changes go to the
+ * network monitor; and the changes the core owns become SystemTriggers (TimeZoneChange,
+ * SessionConnected, BackgroundWorkCostChange) and CustomSystemEvents (named device events).
  */
 import type { SystemDriver } from '../drivers/system/system.js';
 import type { Broker } from './broker.js';
@@ -10,12 +10,13 @@ import type { DeviceState } from './device-state.js';
 import type { Unsubscribe } from './emitter.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
+import type { NetworkMonitor } from './network-source.js';
 import { customEventKey } from './triggers/custom-event.js';
 import { systemTriggerDefinition, systemTriggerKey } from './triggers/system.js';
 import type { WorkCostMonitor } from './work-cost.js';
 
-export function connectSystem(system: SystemDriver, deps: { broker: Broker; state: DeviceState; workCost: WorkCostMonitor; log: Logger }): Unsubscribe {
-  const { broker, state, workCost, log } = deps;
+export function connectSystem(system: SystemDriver, deps: { broker: Broker; state: DeviceState; workCost: WorkCostMonitor; log: Logger; network: NetworkMonitor }): Unsubscribe {
+  const { broker, state, workCost, log, network } = deps;
   const port = broker.port;
   const offs: Unsubscribe[] = [
     broker.define(systemTriggerDefinition('TimeZoneChange')),
@@ -31,10 +32,6 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
     state.setSupply('system', system.supplyGood(), flags ? `get_throttled 0x${flags.raw.toString(16)}` : 'no throttling flags', {
       energySaver: Boolean(flags && (flags.underVoltage || flags.throttled)),
     });
-  };
-  const applyNetwork = () => {
-    const n = system.network();
-    state.update({ internet: n.internet, metered: n.metered }, n.defaultRoute ? `default route via ${n.defaultRoute.iface} (${n.defaultRoute.kind})` : 'no default route');
   };
 
   offs.push(
@@ -52,7 +49,7 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
       state.update({ sessionConnected: sessions.length > 0 }, added.length ? `${added[0]!.user} logged in on ${added[0]!.line}` : 'sessions changed');
       for (const s of added) port.raise(systemTriggerKey('SessionConnected'), { user: s.user, line: s.line, host: s.host });
     }),
-    system.events.on('network', applyNetwork),
+    system.events.on('network', () => network.update()),
     system.events.on('supply', ({ good, cause }) => state.setSupply('system', good, cause)),
     system.events.on('deviceEvent', ({ id, details }) => {
       log.info({ evt: 'event', id, source: `system/${system.binding}` }, `device event ${id}`);
@@ -62,7 +59,7 @@ export function connectSystem(system: SystemDriver, deps: { broker: Broker; stat
   );
 
   applyReadings();
-  applyNetwork();
+  network.update();
   state.setSupply('system', system.supplyGood(), 'system driver opened', { sessionConnected: system.sessions().length > 0 });
   return () => offs.forEach((off) => off());
 }

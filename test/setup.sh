@@ -1,9 +1,11 @@
 #!/bin/bash
-# System tools the tests need beyond Node: socat (the modem simulator's pseudo-terminal).
+# System tools the tests need beyond Node: socat (the modem simulator's pseudo-terminal) and nmcli.
 # Installs what is missing when it can (root with apt-get); otherwise fails with what to do.
 set -uo pipefail
 missing=()
 command -v socat >/dev/null || missing+=(socat)
+# nmcli: the Wi-Fi driver tests run the real one against no NetworkManager (its "not running" answer).
+command -v nmcli >/dev/null || missing+=(network-manager)
 [ ${#missing[@]} -eq 0 ] && exit 0
 fail() { echo "test setup: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "${missing[*]} not installed and installing needs root: run 'sudo apt-get install ${missing[*]}' (or the tests as root)"

@@ -33,10 +33,12 @@ export interface SimStep {
   modem?: Record<string, unknown>;
   /** Something on the simulated Bluetooth LE radio (checked by the board, which knows the radio). */
   ble?: Record<string, unknown>;
+  /** Something in the simulated Wi-Fi environment (checked by the board, which knows it). */
+  wifi?: Record<string, unknown>;
   note?: string;
 }
 
-const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'modem', 'ble', 'note']);
+const STEP_KEYS = new Set(['at', 'set', 'throttled', 'timeZone', 'login', 'logout', 'internet', 'link', 'emit', 'details', 'gpio', 'value', 'bounce', 'sensor', 'values', 'modem', 'ble', 'wifi', 'note']);
 const SET_KEYS = new Set(['memAvailablePct', 'memPressureSome10', 'load1', 'socTempC']);
 const LINK_KINDS = new Set<string>(['ethernet', 'wifi', 'cellular', 'other']);
 

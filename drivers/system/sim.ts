@@ -281,6 +281,6 @@ export class SimSystem implements SystemDriver {
     }
     if (step.internet !== undefined) this.setNetwork({ internet: step.internet });
     if (step.emit !== undefined) this.raise(step.emit, step.details);
-    if (step.gpio !== undefined || step.sensor !== undefined || step.modem !== undefined || step.ble !== undefined) this.#onStep?.(step);
+    if (step.gpio !== undefined || step.sensor !== undefined || step.modem !== undefined || step.ble !== undefined || step.wifi !== undefined) this.#onStep?.(step);
   }
 }

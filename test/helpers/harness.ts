@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createBoard, type Board } from '../../drivers/board.js';
+import { createBoard, followWifiLink, type Board } from '../../drivers/board.js';
 import type { SimModem } from '../../drivers/modem/sim/modem.js';
 import type { SimGpio } from '../../drivers/gpio/sim.js';
 import type { SimI2cBus } from '../../drivers/i2c/sim/bus.js';
@@ -92,7 +92,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let system = options.system ?? new SimSystem(options.clock ? { clock: options.clock } : {});
   const extra = options.triggers ? { triggers: options.triggers } : {};
   let board = await createBoard(config, { sim: true });
-  const drivers = () => ({ system, gpio: board.gpio, sensors: board.sensors, modem: board.modem, ble: board.ble });
+  const drivers = () => {
+    // The board's default route follows its simulated Wi-Fi; here the harness's system carries the route.
+    if (board.wifi && board.sim?.nm) followWifiLink(board.wifi, system);
+    return { system, gpio: board.gpio, sensors: board.sensors, modem: board.modem, ble: board.ble, wifi: board.wifi };
+  };
   const net = () => (board.netStatsDir ? { netStatsDir: board.netStatsDir } : {});
   let runtime = await Runtime.start({ config, drivers: drivers(), ...net(), logSync: true, ...extra, ...(options.clock ? { clock: options.clock } : {}) });
   const h: Harness = {
