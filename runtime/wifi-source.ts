@@ -170,6 +170,8 @@ export class WifiSource {
   async #join(): Promise<void> {
     const s = this.driver.state();
     if (this.#joining || !s.available || s.link || s.hotspot.up) return;
+    // Every network refused its password: nothing to scan for until the config changes.
+    if (this.#cfg.networks.every((n) => this.#attempts.get(n.ssid)?.blocked)) return;
     this.#joining = true;
     const { log, clock } = this.#d;
     try {

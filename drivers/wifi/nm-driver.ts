@@ -60,6 +60,7 @@ export class NmWifi implements WifiDriver {
   #monitor: MonitorHandle | undefined;
   #settle: TimerHandle | undefined;
   #poll: TimerHandle | undefined;
+  #stationTimer: TimerHandle | undefined;
   #refreshing: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -88,14 +89,7 @@ export class NmWifi implements WifiDriver {
     if (notRunning(r.code, r.stderr)) throw new DriverError('wifi', `NetworkManager is not running (nmcli: ${firstLine(r.stderr)}); expected it to manage ${this.iface} (systemctl start NetworkManager)`, { code: 'WIFI_NM_DOWN' });
     if (r.code !== 0) throw new DriverError('wifi', `nmcli general status failed with exit ${r.code}: ${firstLine(r.stderr)}`, { code: 'WIFI_NM_FAILED' });
     parseGeneral(r.stdout);
-    this.#monitor = this.#runner.monitor(
-      () => this.#soon(),
-      (reason) => {
-        this.events.emit('error', new DriverError('wifi', reason, { code: 'WIFI_MONITOR' }));
-        this.#monitor = undefined;
-        // Without the monitor changes are seen by the poll; it restarts the monitor too.
-      },
-    );
+    this.#monitor = this.#startMonitor();
     await this.refresh();
     if (!this.#state.devices.some((d) => d.iface === this.iface)) {
       throw new DriverError('wifi', `NetworkManager has no interface ${this.iface} (it has: ${this.#state.devices.map((d) => `${d.iface} (${d.type})`).join(', ') || 'none'}); expected drivers.wifi.iface to name a Wi-Fi interface`, { code: 'WIFI_NO_IFACE' });
@@ -109,7 +103,8 @@ export class NmWifi implements WifiDriver {
     this.#monitor = undefined;
     if (this.#settle) this.#clock.clearTimeout(this.#settle);
     if (this.#poll) this.#clock.clearTimeout(this.#poll);
-    this.#settle = this.#poll = undefined;
+    if (this.#stationTimer) this.#clock.clearTimeout(this.#stationTimer);
+    this.#settle = this.#poll = this.#stationTimer = undefined;
     await this.#refreshing?.catch(() => {});
     await this.#onClose?.();
   }
@@ -302,7 +297,7 @@ export class NmWifi implements WifiDriver {
     const after = new Set(next.hotspot.stations.map((s) => s.mac));
     const joined = next.hotspot.stations.filter((s) => !before.has(s.mac));
     const left = prev.hotspot.stations.filter((s) => !after.has(s.mac));
-    if (prev.hotspot.up !== next.hotspot.up) this.#armPoll();
+    if (prev.hotspot.up !== next.hotspot.up) this.#armStations();
     if (JSON.stringify(stable(prev)) !== JSON.stringify(stable(next))) this.events.emit('state', next);
     if (joined.length || left.length) this.events.emit('stations', { joined, left, stations: next.hotspot.stations });
   }
@@ -318,16 +313,40 @@ export class NmWifi implements WifiDriver {
   #armPoll(): void {
     if (this.#closed) return;
     if (this.#poll) this.#clock.clearTimeout(this.#poll);
-    const ms = this.#state.hotspot.up ? this.#stationPollMs : this.#pollMs;
     this.#poll = this.#clock.setTimeout(() => {
       this.#poll = undefined;
-      if (!this.#monitor && !this.#closed) this.#monitor = this.#runner.monitor(() => this.#soon(), (reason) => {
-        this.events.emit('error', new DriverError('wifi', reason, { code: 'WIFI_MONITOR' }));
-        this.#monitor = undefined;
-      });
+      if (!this.#monitor && !this.#closed) this.#monitor = this.#startMonitor();
       void this.refresh().finally(() => this.#armPoll());
-    }, ms);
+    }, this.#pollMs);
   }
+
+  /** Stations print nothing in `nmcli monitor`; while the hotspot is up the kernel's list is read (one iw, not a full refresh). */
+  #armStations(): void {
+    if (this.#stationTimer) this.#clock.clearTimeout(this.#stationTimer);
+    this.#stationTimer = undefined;
+    if (this.#closed || !this.#state.hotspot.up) return;
+    this.#stationTimer = this.#clock.setTimeout(() => {
+      this.#stationTimer = undefined;
+      void this.#stations()
+        .then((stations) => {
+          if (this.#state.hotspot.up) this.#set({ ...this.#state, hotspot: { ...this.#state.hotspot, stations } });
+        })
+        .catch((err: unknown) => this.events.emit('error', err instanceof Error ? err : new Error(errorMessage(err))))
+        .finally(() => this.#armStations());
+    }, this.#stationPollMs);
+  }
+
+  #startMonitor(): MonitorHandle {
+    return this.#runner.monitor(
+      () => this.#soon(),
+      (reason) => {
+        this.events.emit('error', new DriverError('wifi', reason, { code: 'WIFI_MONITOR' }));
+        // Without the monitor, changes are seen by the poll, which starts it again.
+        this.#monitor = undefined;
+      },
+    );
+  }
+
 
   #warnOnce(key: string, message: string): void {
     if (this.#warned.has(key)) return;
