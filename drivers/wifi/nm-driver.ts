@@ -159,8 +159,15 @@ export class NmWifi implements WifiDriver {
   }
 
   async disconnect(): Promise<void> {
-    if (this.#scanner) await this.#scanner.disconnect();
-    else this.#check(await this.#nmcli(['device', 'disconnect', this.iface]), 'device disconnect');
+    if (this.#scanner) {
+      // nmcli exits 6 for a device that is not connected, which is what was asked for.
+      await this.#scanner.disconnect().catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 6) throw err;
+      });
+    } else {
+      const r = await this.#nmcli(['device', 'disconnect', this.iface]);
+      if (r.code !== 6) this.#check(r, 'device disconnect');
+    }
     await this.refresh();
   }
 

@@ -9,8 +9,8 @@
  *   itself, with the passphrase on a pipe; node-wifi is used to scan, read the current
  *   connection and disconnect;
  * - its scan parser splits lines on ':' after removing the BSSID, so an SSID with a ':' shifts
- *   every later field. Results are checked, and a scan with an unreadable record is read again
- *   by the driver's own parser.
+ *   every later field, and it leaves nmcli's "\\" escape in an SSID with a backslash. Results are
+ *   checked, and a scan with an unreadable record is read again by the driver's own parser.
  */
 import { createRequire } from 'node:module';
 import { DriverError, errorMessage } from '../../runtime/errors.js';
@@ -108,7 +108,8 @@ export function nodeWifi(iface: string): NodeWifi {
 /** A node-wifi record the driver can trust: node-wifi's own parser produced sane fields. */
 export function wellFormed(n: NodeWifiNetwork): boolean {
   return (
-    typeof n.ssid === 'string' &&
+    // nmcli escapes "\\" in terse output and node-wifi leaves the escape in place: such an SSID is unreadable here.
+    typeof n.ssid === 'string' && !n.ssid.includes('\\') &&
     /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i.test(n.bssid ?? '') &&
     Number.isInteger(n.channel) && n.channel > 0 &&
     Number.isInteger(n.frequency) && n.frequency > 0 &&

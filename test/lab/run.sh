@@ -1,8 +1,9 @@
 #!/bin/bash
-# Real-kernel tests: boots Debian's kernel under QEMU with gpio-sim, i2c-stub and hci_vhci (the
-# lab recipe in ../shared/lab), and runs test/lab/*.lab.ts inside it against the real onoff,
-# i2c-bus, noble and bleno bindings. Builds the lab on first use (root: installs its packages with apt-get); fails with a
-# clear message when it cannot, never skips.
+# Real-kernel tests: boots Debian's kernel under QEMU with gpio-sim, i2c-stub, hci_vhci and
+# mac80211_hwsim (the lab recipe in ../shared/lab), and runs test/lab/*.lab.ts inside it against
+# the real onoff, i2c-bus, noble and bleno bindings and a real NetworkManager. Builds the lab on
+# first use (root: installs its packages with apt-get); fails with a clear message when it cannot,
+# never skips.
 #   usage: test/lab/run.sh [FILE.lab.ts ...]      env: VIGIL_LAB_DIR (default ~/.cache/vigil-lab)
 set -uo pipefail
 PROJECT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +24,21 @@ if ! built; then
     bash "$RECIPE/build.sh" "$LAB" >> "$LAB/build.log" 2>&1 || { tail -20 "$LAB/build.log" >&2; fail "building the lab failed; the full log is $LAB/build.log"; }
   fi
   built || fail "the lab build finished but $LAB is incomplete (see $LAB/build.log)"
+fi
+# The Wi-Fi lab (wifi-env.ts) runs the host's NetworkManager and its helpers in the guest; the
+# shared recipe installs none of them. dnsmasq-base serves DHCP on NetworkManager's hotspot
+# (ipv4.method shared); without it the hotspot hangs in "getting IP configuration".
+WIFI_PACKAGES=(network-manager dnsmasq-base dbus udev iw hostapd wpasupplicant busybox)
+wifi_ready() { command -v NetworkManager >/dev/null && command -v nmcli >/dev/null && command -v dnsmasq >/dev/null && command -v dbus-daemon >/dev/null && [ -x /lib/systemd/systemd-udevd ] && command -v iw >/dev/null && command -v hostapd >/dev/null && command -v wpa_supplicant >/dev/null && command -v busybox >/dev/null; }
+if ! wifi_ready; then
+  [ "$(id -u)" = 0 ] || fail "the Wi-Fi lab needs ${WIFI_PACKAGES[*]} on this host and installing them needs root: run 'sudo npm run test:lab' once"
+  command -v apt-get >/dev/null || fail "installing the Wi-Fi lab's packages needs apt-get (a Debian host); none found"
+  echo "test:lab: installing the Wi-Fi lab's packages (${WIFI_PACKAGES[*]})"
+  # Recommends left out: the lab needs neither ModemManager nor ppp, which network-manager recommends.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${WIFI_PACKAGES[@]}" >> "$LAB/build.log" 2>&1 \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update >> "$LAB/build.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${WIFI_PACKAGES[@]}" >> "$LAB/build.log" 2>&1; } \
+    || { tail -20 "$LAB/build.log" >&2; fail "installing ${WIFI_PACKAGES[*]} failed; the full log is $LAB/build.log"; }
+  wifi_ready || fail "installed ${WIFI_PACKAGES[*]} but a Wi-Fi lab program is still missing (see $LAB/build.log)"
 fi
 
 FILES=("$@")
