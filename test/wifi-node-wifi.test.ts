@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ExecRunner } from '../drivers/wifi/exec-runner.js';
 import { NmWifi } from '../drivers/wifi/nm-driver.js';
-import { nodeWifi } from '../drivers/wifi/node-wifi.js';
+import { nodeWifi, wellFormed } from '../drivers/wifi/node-wifi.js';
 import { standInNmcli } from './helpers/standin-nmcli.js';
 
 const NODE_WIFI_SCAN = '--terse --fields active,ssid,bssid,mode,chan,freq,signal,security,wpa-flags,rsn-flags device wifi list ifname wlan0';
@@ -33,6 +33,13 @@ test('loading node-wifi and scanning leaves process.env alone; its nmcli still r
 
 test('node-wifi is bound to one interface per process: a second one is refused, not silently switched', () => {
   assert.throws(() => nodeWifi('wlan1'), /node-wifi is already bound to wlan0; it keeps one interface per process, and wlan1 was asked for/);
+});
+
+test('an SSID with a backslash, which node-wifi returns with the escape left in, is not trusted', async () => {
+  nm.answer(NODE_WIFI_SCAN, { stdout: 'no:back\\\\slash:02\\:00\\:00\\:00\\:00\\:00:Infra:6:2437 MHz:100:WPA2:(none):pair_ccmp group_ccmp psk\n' });
+  const [n] = await nodeWifi('wlan0').scan();
+  assert.equal(n?.ssid, 'back\\\\slash', 'node-wifi keeps nmcli\'s escape');
+  assert.equal(wellFormed(n!), false);
 });
 
 test("an SSID with ':' that node-wifi misreads: the scan is read again with the driver's own parser", async () => {
