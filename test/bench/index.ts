@@ -9,6 +9,7 @@ import { benchHardware } from './hardware.js';
 import { benchModem } from './modem.js';
 import { benchProcess } from './process.js';
 import { benchSms } from './sms.js';
+import { benchWifi } from './wifi.js';
 
 const t0 = Date.now();
 const dispatch = await benchDispatch();
@@ -22,6 +23,8 @@ const modem = await benchModem();
 const t4 = Date.now();
 const ble = await benchBle();
 const t5 = Date.now();
+const wifi = await benchWifi();
+const t6 = Date.now();
 
 const checks = {
   inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
@@ -41,6 +44,9 @@ const checks = {
   bleAdvertParsePerSec: { value: ble.parse.advertParsePerSec, target: '>= 100000', ok: ble.parse.advertParsePerSec >= 100_000 },
   bleWatcherVigilCpuPctAt1000PerSec: { value: ble.watcherAt1000PerSec.vigilCpuPct, target: '<= 10 (simulator excluded)', ok: ble.watcherAt1000PerSec.vigilCpuPct <= 10 },
   bleBatchNewestAdvertAgeP99Ms: { value: ble.watcherAt1000PerSec.newestAdvertAgeMs.p99, target: '<= 50', ok: ble.watcherAt1000PerSec.newestAdvertAgeMs.p99 <= 50 },
+  wifiProgramsPerMinuteIdle: { value: wifi.programsPerMinute.joinedIdle, target: '<= 10', ok: wifi.programsPerMinute.joinedIdle <= 10 },
+  wifiProgramsPerMinuteHotspot: { value: wifi.programsPerMinute.hotspotUpWithOneClient, target: 'reported', ok: true },
+  wifiLinkLossToRunP99Ms: { value: wifi.linkLossToRunMs.p99, target: '<= 1000', ok: wifi.linkLossToRunMs.p99 <= 1000 },
   storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
 };
 
@@ -51,8 +57,9 @@ const report = {
   hardware,
   modem: { ...modem, sms },
   ble,
+  wifi,
   checks,
-  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000, ble: (t5 - t4) / 1000 },
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000, ble: (t5 - t4) / 1000, wifi: (t6 - t5) / 1000 },
   allTargetsMet: Object.values(checks).every((c) => c.ok),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
