@@ -158,3 +158,16 @@ test('scan with nmcli read directly: unreadable lines are skipped and reported, 
   ]);
   assert.ok(errors.some((m) => /skipped 2 unreadable line\(s\): "garbage line": 1 fields, expected 7; .*BSSID "ZZ:BB:CC:DD:EE:03" is not a MAC address/.test(m)), errors.join(' | '));
 });
+
+test('nmcli disappearing after open (a package removed) is an error event from the refresh, never an unhandled rejection', async () => {
+  const nm = workingNm();
+  const paths = { nmcli: nm.path };
+  const wifi = new NmWifi({ runner: new ExecRunner({ paths }), binding: 'nmcli', iface: 'wlan0', pollMs: 3_600_000 });
+  const errors: string[] = [];
+  wifi.events.on('error', (e) => errors.push(e.message));
+  await wifi.open();
+  paths.nmcli = '/nonexistent/bin/nmcli';
+  await wifi.refresh();
+  await wifi.close();
+  assert.ok(errors.some((m) => /nmcli was not found on PATH/.test(m)), errors.join(' | '));
+});

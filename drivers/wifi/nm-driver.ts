@@ -227,16 +227,17 @@ export class NmWifi implements WifiDriver {
     return this.#refreshing;
   }
 
+  /** Never rejects: a refresh runs from timers and monitor lines, and what goes wrong is an error event. */
   async #read(): Promise<void> {
-    const general = await this.#nmcli(['-t', '-f', 'RUNNING,STATE,CONNECTIVITY,WIFI-HW,WIFI', 'general', 'status']);
-    if (notRunning(general.code, general.stderr)) {
-      if (this.#state.available) {
-        this.events.emit('error', new DriverError('wifi', `NetworkManager stopped answering (${firstLine(general.stderr)}); Wi-Fi is unavailable until it is back`, { code: 'WIFI_NM_DOWN' }));
-      }
-      this.#set({ available: false, devices: [], hotspot: { up: false, iface: this.hotspotIface, stations: [] }, connectivity: 'unknown' });
-      return;
-    }
     try {
+      const general = await this.#nmcli(['-t', '-f', 'RUNNING,STATE,CONNECTIVITY,WIFI-HW,WIFI', 'general', 'status']);
+      if (notRunning(general.code, general.stderr)) {
+        if (this.#state.available) {
+          this.events.emit('error', new DriverError('wifi', `NetworkManager stopped answering (${firstLine(general.stderr)}); Wi-Fi is unavailable until it is back`, { code: 'WIFI_NM_DOWN' }));
+        }
+        this.#set({ available: false, devices: [], hotspot: { up: false, iface: this.hotspotIface, stations: [] }, connectivity: 'unknown' });
+        return;
+      }
       this.#check(general, 'general status');
       const g = parseGeneral(general.stdout);
       const devs = await this.#nmcli(['-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device', 'status']);
