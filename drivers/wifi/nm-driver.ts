@@ -13,7 +13,7 @@ import { systemClock } from '../../runtime/clock.js';
 import { Emitter } from '../../runtime/emitter.js';
 import { DriverError, errorMessage } from '../../runtime/errors.js';
 import type { CommandResult, CommandRunner, MonitorHandle, Program } from './commands.js';
-import { connectFailure, notRunning, parseConnectivity, parseDevices, parseGeneral, parseStations, parseWifiList } from './nm-parse.js';
+import { connectFailure, errorLine, firstLine, notRunning, parseConnectivity, parseDevices, parseGeneral, parseStations, parseWifiList } from './nm-parse.js';
 import { wellFormed, type NodeWifi } from './node-wifi.js';
 import { checkPassphrase, checkSsid } from './secrets.js';
 import type { AccessPoint, ConnectRequest, ConnectResult, Connectivity, HotspotRequest, HotspotState, Station, WifiDriver, WifiEvents, WifiLink, WifiState } from './wifi.js';
@@ -383,15 +383,6 @@ export class NmWifi implements WifiDriver {
       throw err;
     }
   }
-}
-
-/** nmcli's "Error: …" line (a failed activation prints a warning before it and a hint after). */
-function errorLine(s: string): string {
-  return s.split('\n').find((l) => l.startsWith('Error:'))?.trim() ?? firstLine(s);
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0]?.trim() ?? '';
 }
 
 /** A state without the fields that change on their own (signal, station timers): changes worth an event. */

@@ -126,3 +126,12 @@ export function connectFailure(code: number, stderr: string): ConnectFailure {
 export function notRunning(code: number, stderr: string): boolean {
   return code === 8 || /NetworkManager is not running|Could not create NMClient object/i.test(stderr);
 }
+
+/** nmcli's "Error: …" line (a failed activation prints a warning before it and a hint after). */
+export function errorLine(s: string): string {
+  return s.split('\n').find((l) => l.startsWith('Error:'))?.trim() ?? firstLine(s);
+}
+
+export function firstLine(s: string): string {
+  return s.trim().split('\n')[0]?.trim() ?? '';
+}
