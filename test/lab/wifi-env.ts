@@ -14,6 +14,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { hostapdConf, httpServerScript, networkManagerConf, phoneSupplicantConf, udhcpdConf } from './wifi-env-files.js';
 
 const execFileP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,41 +87,6 @@ export interface WifiLabOptions {
   startAp?: boolean;
   ap?: ApOptions;
 }
-
-/** The HTTP server in the AP's namespace; reads the mode file on every request, so a test switches it by writing the file. */
-const HTTP_SERVER = `
-import { createServer } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
-const modeFile = process.argv[2];
-const log = process.argv[3];
-const mode = () => { try { return readFileSync(modeFile, 'utf8').trim(); } catch { return 'open'; } };
-const note = (line) => { try { writeFileSync(log, line + '\\n', { flag: 'a' }); } catch {} };
-createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => { body += c; });
-  req.on('end', () => {
-    const path = (req.url || '/').split('?')[0];
-    note(new Date().toISOString() + ' ' + req.method + ' ' + req.url + ' mode=' + mode());
-    if (req.method === 'GET' && path === '/generate_204') {
-      if (mode() === 'captive') { res.writeHead(302, { Location: 'http://${AP_ADDRESS}/portal', 'Content-Length': '0' }); return res.end(); }
-      res.writeHead(204); return res.end();
-    }
-    if (req.method === 'GET' && path === '/portal') {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      return res.end('<form method="post" action="/portal/login"><input name="user"><input name="password" type="password"></form>');
-    }
-    if (req.method === 'POST' && path === '/portal/login') {
-      const form = new URLSearchParams(body);
-      if (form.get('user') === '${PORTAL_USER}' && form.get('password') === '${PORTAL_PASSWORD}') {
-        writeFileSync(modeFile, 'open');
-        res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('logged in');
-      }
-      res.writeHead(403, { 'Content-Type': 'text/plain' }); return res.end('wrong login');
-    }
-    res.writeHead(404); res.end();
-  });
-}).listen(80, '0.0.0.0', () => note('listening'));
-`;
 
 function sh(cmd: string, args: string[], timeout = 15_000): string {
   return execFileSync(cmd, args, { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -228,21 +194,13 @@ export async function startWifiLab(options: WifiLabOptions = {}): Promise<WifiLa
   sh('ip', ['-n', 'ap', 'addr', 'add', `${AP_ADDRESS}/24`, 'dev', ap.iface]);
 
   // The AP's services. udhcpd: a small pool, leases in our directory.
-  writeFileSync(
-    join(dir, 'udhcpd.conf'),
-    [`interface ${ap.iface}`, 'start 10.42.7.100', 'end 10.42.7.150', `lease_file ${dir}/udhcpd.leases`, `pidfile ${dir}/udhcpd.pid`, 'option subnet 255.255.255.0', `option router ${AP_ADDRESS}`, `option dns ${AP_ADDRESS}`, 'option lease 3600', ''].join('\n'),
-  );
+  writeFileSync(join(dir, 'udhcpd.conf'), udhcpdConf(ap.iface, dir, AP_ADDRESS));
   writeFileSync(join(dir, 'udhcpd.leases'), '');
   writeFileSync(join(dir, 'portal-mode'), 'open');
-  writeFileSync(join(dir, 'http-server.mjs'), HTTP_SERVER);
+  writeFileSync(join(dir, 'http-server.mjs'), httpServerScript(AP_ADDRESS, PORTAL_USER, PORTAL_PASSWORD));
   background('http.log', 'ip', ['netns', 'exec', 'ap', process.execPath, join(dir, 'http-server.mjs'), join(dir, 'portal-mode'), join(dir, 'http-requests.log')]);
 
   let apOptions: Required<ApOptions> = { ssid: AP_SSID, passphrase: AP_PASSPHRASE, channel: 6, extra: [] };
-  const bssLines = (ssid: string, passphrase: string | undefined) => [
-    `ssid2=${Buffer.from(ssid, 'utf8').toString('hex')}`,
-    'utf8_ssid=1',
-    ...(passphrase !== undefined ? ['wpa=2', `wpa_passphrase=${passphrase}`, 'wpa_key_mgmt=WPA-PSK', 'rsn_pairwise=CCMP'] : []),
-  ];
   const hostapdPid = () => pidFrom(join(dir, 'hostapd.pid'));
   const udhcpdPid = () => pidFrom(join(dir, 'udhcpd.pid'));
   const apStop = (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
@@ -255,19 +213,7 @@ export async function startWifiLab(options: WifiLabOptions = {}): Promise<WifiLa
   const apStart = async (next: ApOptions = {}) => {
     apOptions = { ...apOptions, ...next };
     apStop();
-    writeFileSync(
-      join(dir, 'hostapd.conf'),
-      [
-        `interface=${ap.iface}`,
-        'driver=nl80211',
-        `ctrl_interface=${dir}/hostapd`,
-        'hw_mode=g',
-        `channel=${apOptions.channel}`,
-        ...bssLines(apOptions.ssid, apOptions.passphrase),
-        ...apOptions.extra.flatMap((bss, i) => [`bss=${ap.iface.slice(0, 12)}_${i + 1}`, ...bssLines(bss.ssid, bss.passphrase)]),
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(dir, 'hostapd.conf'), hostapdConf(ap.iface, dir, apOptions));
     const out = logTo('hostapd.log');
     execFileSync('ip', ['netns', 'exec', 'ap', 'hostapd', '-B', '-P', join(dir, 'hostapd.pid'), join(dir, 'hostapd.conf')], { stdio: ['ignore', out, out], timeout: 15_000 });
     closeSync(out);
@@ -299,33 +245,8 @@ export async function startWifiLab(options: WifiLabOptions = {}): Promise<WifiLa
     await until(() => existsSync('/run/dbus/system_bus_socket'), 'the D-Bus system bus', 10_000);
   }
 
-  // NetworkManager with only our file: keyfile profiles in our directory, radio B the only device
-  // it manages, its connectivity check aimed at the AP's HTTP server (an empty `response` means
-  // "expect 204"), no firewall (no iptables/nft in the image; only the hotspot's NAT needs it),
-  // no DNS changes (the guest's resolv.conf is the host's), no polkit (everything runs as root).
-  writeFileSync(
-    join(dir, 'nm', 'NetworkManager.conf'),
-    [
-      '[main]',
-      'plugins=keyfile',
-      'dhcp=internal',
-      'dns=none',
-      'rc-manager=unmanaged',
-      'auth-polkit=false',
-      'firewall-backend=none',
-      '[keyfile]',
-      `path=${dir}/nm/connections`,
-      `unmanaged-devices=except:interface-name:${client.iface}`,
-      '[device]',
-      'wifi.scan-rand-mac-address=no',
-      '[connectivity]',
-      'enabled=true',
-      `uri=${CONNECTIVITY_URI}`,
-      'response=',
-      `interval=${options.connectivityIntervalSec ?? 60}`,
-      '',
-    ].join('\n'),
-  );
+  // NetworkManager with only our file (wifi-env-files.ts says what it sets and why).
+  writeFileSync(join(dir, 'nm', 'NetworkManager.conf'), networkManagerConf(dir, client.iface, CONNECTIVITY_URI, options.connectivityIntervalSec ?? 60));
   let nm: ChildProcess | undefined;
   let supplicant: ChildProcess | undefined;
   const nmRunning = () => pidAlive(nm?.pid);
@@ -375,21 +296,7 @@ export async function startWifiLab(options: WifiLabOptions = {}): Promise<WifiLa
     // first beacons costs the phone 5–10 s before it tries again.
     const info = await execIn('root', 'iw', ['dev', client.iface, 'info']);
     const freq = /type AP/.test(info.stdout) ? /channel \d+ \((\d+) MHz\)/.exec(info.stdout)?.[1] : undefined;
-    writeFileSync(
-      join(dir, 'wpa-phone.conf'),
-      [
-        `ctrl_interface=${phoneCtrl}`,
-        ...(freq ? [`freq_list=${freq}`] : []),
-        'network={',
-        ` ssid=${Buffer.from(ssid, 'utf8').toString('hex')}`,
-        ` psk="${passphrase}"`,
-        ' key_mgmt=WPA-PSK',
-        ' scan_ssid=1',
-        ...(freq ? [` scan_freq=${freq}`] : []),
-        '}',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(dir, 'wpa-phone.conf'), phoneSupplicantConf(phoneCtrl, ssid, passphrase, freq));
     const out = logTo('wpa-phone.log');
     execFileSync('ip', ['netns', 'exec', 'sta', 'wpa_supplicant', '-B', '-t', '-i', phone.iface, '-c', join(dir, 'wpa-phone.conf'), '-P', join(dir, 'wpa-phone.pid')], { stdio: ['ignore', out, out] });
     closeSync(out);
