@@ -51,8 +51,8 @@ export VIGIL_LAB=1 VIGIL_LAB_OUT="$LAB/out" NODE_OPTIONS=--no-warnings
 cd "$PROJECT" && node --import tsx --test --test-reporter=spec --test-concurrency=1 ${FILES[*]}
 GUEST
 start=$(date +%s)
-LAB_TIMEOUT=${LAB_TIMEOUT:-300} LAB_MEM=${LAB_MEM:-1536} bash "$RECIPE/boot.sh" "$LAB" "$GUEST" "$PROJECT" 2>&1 | grep -v -E '^\[ *[0-9.]+\] (sysrq|reboot)'
+LAB_TIMEOUT=${LAB_TIMEOUT:-900} LAB_MEM=${LAB_MEM:-1536} bash "$RECIPE/boot.sh" "$LAB" "$GUEST" "$PROJECT" 2>&1 | grep -v -E '^\[ *[0-9.]+\] (sysrq|reboot)'
 rc=${PIPESTATUS[0]}
 echo "test:lab: ${#FILES[@]} file(s) in $(( $(date +%s) - start )) s, exit $rc"
-[ "$rc" = 125 ] && fail "the guest did not report an exit code (kernel panic or timeout after ${LAB_TIMEOUT:-300} s)"
+[ "$rc" = 125 ] && fail "the guest did not report an exit code (kernel panic or timeout after ${LAB_TIMEOUT:-900} s)"
 exit "$rc"
