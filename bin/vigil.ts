@@ -6,10 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../runtime/errors.js';
 import { emitCommand } from './emit.js';
+import { logsCommand } from './logs.js';
 import { runCommand } from './run.js';
 import { sensorsCommand } from './sensors.js';
 import { smsCommand } from './sms.js';
 import { bleCommand } from './ble.js';
+import { bundleCommand } from './bundle.js';
 import { statusCommand } from './status.js';
 import { triggerCommand } from './trigger.js';
 import { version } from './version.js';
@@ -24,11 +26,13 @@ const program = new Command()
 
 program.addCommand(runCommand());
 program.addCommand(statusCommand());
+program.addCommand(logsCommand());
 program.addCommand(triggerCommand());
 program.addCommand(emitCommand());
 program.addCommand(sensorsCommand());
 program.addCommand(smsCommand());
 program.addCommand(bleCommand());
+program.addCommand(bundleCommand());
 // Subcommands do not inherit these from the program.
 for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 
