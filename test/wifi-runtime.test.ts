@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { finished, startHarness, type BundleSpec, type Harness } from './helpers/harness.js';
+import { ExecRunner } from '../drivers/wifi/exec-runner.js';
+import { NmWifi } from '../drivers/wifi/nm-driver.js';
+import { SimSystem } from '../drivers/system/sim.js';
+import { FakeClock } from '../runtime/clock.js';
+import { Runtime } from '../runtime/runtime.js';
+import { finished, makeConfig, startHarness, tempDir, tick, writeBundle, type BundleSpec, type Harness } from './helpers/harness.js';
 import { recorded, recorder, until } from './helpers/recorder.js';
 
 const HOME = { ssid: 'home', channel: 6, security: 'WPA2', password: 'correct horse battery', signal: 70 };
@@ -214,4 +219,40 @@ test('NetworkManager stopping is a state, not a crash; the driver comes back by 
   assert.equal(h.runtime.state.values.internet, true, 'the link itself did not go: only NetworkManager did');
   h.board.sim!.nm!.setNetworkManager('running');
   await until('available again', () => h.runtime.wifi!.status().available, 40_000);
+});
+
+test('no nmcli on the device: the runtime runs on without Wi-Fi, status says why, and the driver keeps trying', async (t) => {
+  const root = tempDir();
+  const out = join(root, 'runs.jsonl');
+  const config = makeConfig(root, { config: { drivers: { wifi: { binding: 'nmcli', iface: 'wlan0', networks: [{ ssid: 'home', password: HOME.password }] } } } });
+  writeBundle(config.bundlesDir, { name: 'app', tasks: [{ name: 'work', entry: 'rec.js', trigger: { type: 'ApplicationTrigger' }, isolation: 'inprocess' }], files: { 'rec.js': recorder(out) } });
+  // The real binding, with nmcli where there is none.
+  const attempts: number[] = [];
+  const runner = new ExecRunner({ paths: { nmcli: join(root, 'no-such-nmcli') } });
+  const run = runner.run.bind(runner);
+  runner.run = (program, args, options) => {
+    attempts.push(Date.now());
+    return run(program, args, options);
+  };
+  const wifi = new NmWifi({ runner, binding: 'nmcli', iface: 'wlan0' });
+  const clock = new FakeClock(Date.now());
+  const rt = await Runtime.start({ config, drivers: { system: new SimSystem({ clock }), wifi }, clock, logSync: true });
+  t.after(() => rt.stop());
+  const status = rt.status().drivers.find((d) => d.name === 'wifi');
+  assert.equal(status?.state, 'failed');
+  assert.match(status?.error ?? '', /nmcli was not found on PATH; the Wi-Fi driver needs it \(apt-get install network-manager\)/);
+  await rt.trigger('work');
+  await until('the task ran', () => recorded(out, 'work').length === 1);
+  assert.equal(rt.state.values.internet, true, 'conditions keep what the system driver says');
+  // Retried in the background: 5 s, then 10 s.
+  const before = attempts.length;
+  clock.advance(5_000);
+  await until('a second attempt', () => attempts.length > before);
+  // Its failure arms the next timer once the spawn error is in.
+  await tick(200);
+  clock.advance(9_000);
+  await tick(50);
+  assert.equal(attempts.length, before + 1, 'the next attempt waits 10 s');
+  clock.advance(1_000);
+  await until('a third attempt', () => attempts.length > before + 1);
 });
