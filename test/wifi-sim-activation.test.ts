@@ -7,22 +7,25 @@ import { AIR, GENERAL, DEVICES, LIST, CHECK, REST, T0, addProfile, pskInput, up,
 
 // ------------------------------------------------------------------------------ activation
 
+/** What the recorded NetworkManager printed from `connection up` of a secured profile until its secrets were in. */
+const SECURED_START = [
+  "wlan0: using connection 'vigil-Home'",
+  'wlan0: connecting (prepare)',
+  "Networkmanager is now in the 'connecting' state",
+  'wlan0: connecting (configuring)',
+  'wlan0: connecting (need authentication)',
+  'wlan0: connecting (prepare)',
+  'wlan0: connecting (configuring)',
+  'vigil-Home: connection profile changed',
+];
+
 test('connection up: associateMs of simulated time, nmcli monitor lines, connected everywhere', async () => {
   const { nmcli, nm, clock, said } = board();
   await nmcli(addProfile('vigil-Home', 'Home', true));
   await nmcli(['connection', 'edit', 'id', 'vigil-Home'], { stdin: pskInput('home-secret-1') });
   await said();
   const pending = nmcli(up('vigil-Home'), { timeoutMs: 40_000 });
-  assert.deepEqual(await said(), [
-    "wlan0: using connection 'vigil-Home'",
-    'wlan0: connecting (prepare)',
-    "Networkmanager is now in the 'connecting' state",
-    'wlan0: connecting (configuring)',
-    'wlan0: connecting (need authentication)',
-    'wlan0: connecting (prepare)',
-    'wlan0: connecting (configuring)',
-    'vigil-Home: connection profile changed',
-  ]);
+  assert.deepEqual(await said(), SECURED_START);
   assert.equal((await nmcli(DEVICES)).stdout, `wlan0:wifi:connecting (configuring):vigil-Home\n${REST}`);
   assert.equal((await nmcli(GENERAL)).stdout, 'running:connecting:none:enabled:enabled\n');
   clock.advance(1499);
@@ -121,14 +124,7 @@ test('an access point that leaves during the association is not found; one that 
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^Error: Connection activation failed: The Wi-Fi network could not be found\nHint: use 'journalctl -xe NM_CONNECTION=[0-9a-f-]{36} \+ NM_DEVICE=wlan0' to get more details\.\n$/);
   assert.deepEqual(await said(), [
-    "wlan0: using connection 'vigil-Home'",
-    'wlan0: connecting (prepare)',
-    "Networkmanager is now in the 'connecting' state",
-    'wlan0: connecting (configuring)',
-    'wlan0: connecting (need authentication)',
-    'wlan0: connecting (prepare)',
-    'wlan0: connecting (configuring)',
-    'vigil-Home: connection profile changed',
+    ...SECURED_START,
     'wlan0: connection failed',
     "Networkmanager is now in the 'disconnected' state",
     'wlan0: disconnected',
