@@ -10,6 +10,7 @@ import { loadConfig, resolveConfigPath } from '../runtime/config.js';
 import { errorMessage } from '../runtime/errors.js';
 import { DevicePolicy } from '../runtime/policy.js';
 import { Runtime } from '../runtime/runtime.js';
+import { ServiceNotifier } from '../runtime/sd-notify.js';
 
 interface RunOptions {
   config?: string;
@@ -31,6 +32,8 @@ export function runCommand(): Command {
 }
 
 async function run(options: RunOptions): Promise<void> {
+  // First, so the watchdog is fed during a slow start and no child inherits NOTIFY_SOCKET.
+  const notifier = new ServiceNotifier();
   const configFile = resolveConfigPath(options.config);
   const config = loadConfig(configFile);
   if (options.state) config.stateDir = resolve(options.state);
@@ -38,6 +41,7 @@ async function run(options: RunOptions): Promise<void> {
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const runtime = await Runtime.start({ config, drivers: board, control: true, ...(board.netStatsDir ? { netStatsDir: board.netStatsDir } : {}), ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
 
+  notifier.onError = (err) => runtime.log.warn({ evt: 'runtime', err: { code: err.code, message: err.message } }, err.message);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -46,8 +50,9 @@ async function run(options: RunOptions): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    notifier.stopping(`stopping: ${runtime.dispatcher.runningCount()} running tasks cancelled with Terminating`);
     runtime.stop().then(
-      () => process.exit(0),
+      () => notifier.close().then(() => process.exit(0)),
       (err: unknown) => {
         process.stderr.write(`vigil: stopping failed: ${errorMessage(err)}\n`);
         process.exit(1);
@@ -66,4 +71,6 @@ async function run(options: RunOptions): Promise<void> {
   });
   // An in-process task's stray rejection must not take the runtime down; it is logged instead.
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: errorMessage(reason) }, `unhandled rejection in the runtime (an in-process task?): ${errorMessage(reason)}`));
+  // Ready only now that a stop is handled: systemd may send SIGTERM the moment it hears it.
+  notifier.ready(`ready: ${runtime.bundles.loaded.size} bundles, ${runtime.registry.records().length} tasks`);
 }
