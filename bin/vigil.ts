@@ -6,12 +6,16 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../runtime/errors.js';
 import { emitCommand } from './emit.js';
+import { installCommand } from './install.js';
+import { flashCommand } from './flash.js';
 import { logsCommand } from './logs.js';
 import { runCommand } from './run.js';
 import { sensorsCommand } from './sensors.js';
 import { smsCommand } from './sms.js';
 import { bleCommand } from './ble.js';
 import { bundleCommand } from './bundle.js';
+import { applyCommand } from './apply.js';
+import { deployCommand } from './deploy.js';
 import { statusCommand } from './status.js';
 import { triggerCommand } from './trigger.js';
 import { version } from './version.js';
@@ -33,6 +37,10 @@ program.addCommand(sensorsCommand());
 program.addCommand(smsCommand());
 program.addCommand(bleCommand());
 program.addCommand(bundleCommand());
+program.addCommand(installCommand());
+program.addCommand(flashCommand());
+program.addCommand(deployCommand());
+program.addCommand(applyCommand());
 // Subcommands do not inherit these from the program.
 for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
 

@@ -159,7 +159,11 @@ export class BundleManager {
       if (!dir) continue;
       present.add(name);
       const fingerprint = fingerprintOf(dir);
-      if (this.loaded.get(name)?.fingerprint === fingerprint) continue;
+      if (this.loaded.get(name)?.fingerprint === fingerprint) {
+        // Back to the content that is loaded (a deploy rolled back): an older rejection no longer applies.
+        this.rejected.delete(name);
+        continue;
+      }
       if (this.rejected.get(name)?.fingerprint === fingerprint) continue;
       await this.#apply(name, dir, fingerprint, starting);
     }
