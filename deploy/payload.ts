@@ -16,12 +16,13 @@ export function loadPayload(path: string): Payload {
   } catch (err) {
     throw new DeployError('BUNDLE_NOT_FOUND', `cannot read bundle ${path}: ${errorMessage(err)}; expected a bundle directory or a .vigil.tgz from \`vigil bundle\``);
   }
-  let archive: Buffer;
-  if (isDir) archive = buildBundle(path).archive;
-  else {
-    archive = readFileSync(path);
-    readBundle(archive);
+  if (isDir) {
+    // Built here: checked as the runtime will check it, entries parsed, sums made.
+    const built = buildBundle(path);
+    return { archive: built.archive, sha256: built.sha256, name: built.manifest.name, version: built.manifest.version };
   }
+  const archive = readFileSync(path);
+  // Read back and verified once here, so a damaged file fails before any device is contacted.
   const { manifest } = readBundle(archive);
   return { archive, sha256: createHash('sha256').update(archive).digest('hex'), name: manifest.name, version: manifest.version };
 }

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { benchBle } from './ble.js';
+import { benchDeploy } from './deploy.js';
 import { benchDispatch } from './dispatch.js';
 import { benchHardware } from './hardware.js';
 import { benchModem } from './modem.js';
@@ -25,6 +26,8 @@ const ble = await benchBle();
 const t5 = Date.now();
 const wifi = await benchWifi();
 const t6 = Date.now();
+const deploy = await benchDeploy();
+const t7 = Date.now();
 
 const checks = {
   inprocessP99Ms: { value: dispatch.dispatchLatencyMs.inprocess.p99, target: '<= 0.2', ok: dispatch.dispatchLatencyMs.inprocess.p99 <= 0.2 },
@@ -47,6 +50,9 @@ const checks = {
   wifiProgramsPerMinuteIdle: { value: wifi.programsPerMinute.joinedIdle, target: '<= 10', ok: wifi.programsPerMinute.joinedIdle <= 10 },
   wifiProgramsPerMinuteHotspot: { value: wifi.programsPerMinute.hotspotUpWithOneClient, target: 'reported', ok: true },
   wifiLinkLossToRunP99Ms: { value: wifi.linkLossToRunMs.p99, target: '<= 1000', ok: wifi.linkLossToRunMs.p99 <= 1000 },
+  deployOneMbP50Ms: { value: deploy.deployOneMs.p50, target: '< scp + restart (p50)', ok: deploy.deployOneMs.p50 < deploy.scpPlusRestartMs.p50 },
+  deployVsScpRestartP50: { value: deploy.deployVsScpRestartP50, target: '< 1', ok: deploy.deployVsScpRestartP50 < 1 },
+  deployFiveParallelVsOneP50: { value: deploy.fiveParallelVsOneP50, target: 'reported (1 = as fast as one)', ok: true },
   storeBurst: { value: `${dispatch.storeBurst.diskWrites} writes, ${dispatch.storeBurst.lost} lost`, target: 'few writes, none lost', ok: dispatch.storeBurst.lost === 0 && dispatch.storeBurst.diskWrites <= 10 },
 };
 
@@ -58,8 +64,9 @@ const report = {
   modem: { ...modem, sms },
   ble,
   wifi,
+  deploy,
   checks,
-  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000, ble: (t5 - t4) / 1000, wifi: (t6 - t5) / 1000 },
+  benchSeconds: { dispatch: (t1 - t0) / 1000, process: (t2 - t1) / 1000, hardware: (t3 - t2) / 1000, modem: (t4 - t3) / 1000, ble: (t5 - t4) / 1000, wifi: (t6 - t5) / 1000, deploy: (t7 - t6) / 1000 },
   allTargetsMet: Object.values(checks).every((c) => c.ok),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
