@@ -109,6 +109,14 @@ test('a command past its timeout, or aborted, is ended on the device (a root log
     abort.abort(new Error('stopped by the test'));
     await assert.rejects(running, /stopped by the test/);
     await waitGone(sleeper2);
+    // Aborted the moment it was sent: the device may not even have started it, and must not run it on.
+    const sleeper3 = uniqueSleep();
+    const abort3 = new AbortController();
+    const instant = session.exec(`cd / && ${sleeper3}`, { signal: abort3.signal });
+    abort3.abort(new Error('at once'));
+    await assert.rejects(instant, /at once/);
+    await sleep(1500);
+    assert.deepEqual(processesNamed(sleeper3), []);
   } finally {
     await session.close();
   }
@@ -126,16 +134,34 @@ test('spawn streams output as it comes; kill() sends the signal and closes the c
     assert.equal(out, '1\n2\n3\n');
     assert.ok(arrivals.length >= 2 && arrivals.at(-1)! - arrivals[0]! >= 250, 'lines arrived over time, not at the end');
 
-    const marker = `vigil-spawn-${process.pid}-${Date.now()}`;
-    // A shell that traps TERM shows that it was the signal, not the closed channel, that ended it.
-    const trapped = session.spawn(`trap 'echo got TERM >> ${join(home, 'trap.log')}; exit 0' TERM; while :; do sleep 0.1; done # ${marker}`, { stdin: false });
-    await waitFor(() => processesNamed(marker).length > 0, 'the remote loop');
+    // A shell that traps TERM shows that it was sent TERM, and given the chance to clean up.
+    const sleeper = uniqueSleep();
+    const trapped = session.spawn(`trap 'echo got TERM >> ${join(home, 'trap.log')}; exit 0' TERM; ${sleeper} & wait`, { stdin: false });
+    await waitFor(() => processesNamed(sleeper).length > 0, 'the remote command');
     trapped.kill('TERM');
-    await trapped.exit;
-    await waitGone(marker);
+    assert.deepEqual(await trapped.exit, { code: 0 });
+    await waitGone(sleeper);
     await waitFor(() => existsSync(join(home, 'trap.log')), 'the trap to run');
     assert.equal(readFileSync(join(home, 'trap.log'), 'utf8'), 'got TERM\n');
   } finally {
+    await session.close();
+  }
+});
+
+test('spawn with input: kill() settles exit even when the device does not end the command (a root login ignores the signal request)', async () => {
+  const session = await connect(target, withKey(sshd.knownHostsFile(fresh())));
+  const sleeper = uniqueSleep();
+  try {
+    const child = session.spawn(`${sleeper}; echo done`);
+    await waitFor(() => processesNamed(sleeper).length > 0, 'the command to start');
+    const started = Date.now();
+    child.kill('TERM');
+    const exit = await child.exit;
+    assert.equal(exit.code, null);
+    assert.ok(Date.now() - started < 8000);
+    assert.doesNotThrow(() => child.kill('TERM'), 'a second kill is harmless');
+  } finally {
+    for (const pid of processesNamed(sleeper)) process.kill(pid, 'SIGKILL');
     await session.close();
   }
 });
@@ -315,10 +341,9 @@ test('ssh-agent: its keys log in; an encrypted key file is refused with the advi
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', locked]);
   writeFileSync(join(sshd.dir, 'authorized_keys'), `${readFileSync(`${sshd.clientKeyPath}.pub`, 'utf8')}${readFileSync(`${locked}.pub`, 'utf8')}`);
   await refused(connect(target, { identity: locked, knownHosts: file, agent: '' }), 'KEY_ENCRYPTED', /protected by a passphrase/, /ssh-add .*locked_key/, /does not ask for passphrases/);
+  // With an agent there the encrypted key may be in it: the advice comes once nothing was accepted.
   execFileSync('ssh-add', ['-D'], { env, stdio: 'ignore' });
-  await refused(connect(target, { identity: locked, knownHosts: file, agent: socket }), 'AUTH_FAILED', /holds no keys|no key was accepted/).catch(async () => {
-    // With an agent present the encrypted key's advice comes after trying it: either way no login.
-  });
+  await refused(connect(target, { identity: locked, knownHosts: file, agent: socket }), 'KEY_ENCRYPTED', /could not log in to root@127\.0\.0\.1:\d+: the key .*locked_key is protected by a passphrase/, /ssh-add .*locked_key/, /holds no keys/);
   const askpass = join(agentDir, 'askpass');
   writeFileSync(askpass, "#!/bin/sh\necho 'correct horse'\n", { mode: 0o700 });
   execFileSync('ssh-add', [locked], { env: { ...env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: 'ignore' });
@@ -376,10 +401,16 @@ test('nothing listening, a port that never answers, a name that does not resolve
 test('a lost connection fails the commands still running on it', async () => {
   const device = await startSshd();
   const session = await connect({ ...target, port: device.port }, { identity: device.clientKeyPath, agent: '', knownHosts: device.knownHostsFile(fresh()) });
-  const running = session.exec('sleep 30');
+  const running = session.exec('sleep 30').then(
+    () => undefined,
+    (err: Error & { code?: string }) => err,
+  );
   await sleep(200);
   await device.stop();
-  await assert.rejects(running, (err: Error & { code?: string }) => err.code === 'CONNECT_FAILED' || err.code === 'EXEC_FAILED' || /lost|closed/.test(err.message));
+  const err = await running;
+  assert.equal(err?.code, 'CONNECT_FAILED');
+  assert.match(err.message, new RegExp(`the connection to root@127\\.0\\.0\\.1:${device.port} was (closed by the other side|lost)`));
+  await assert.rejects(session.exec('true'), { code: 'CONNECT_FAILED' });
   await session.close();
 });
 
@@ -403,13 +434,14 @@ function listen(onConnection: (socket: Socket) => void): Promise<Server> {
   });
 }
 
-/** Processes whose command line contains `text`. */
+/** Processes whose command line starts with `text`. */
 function processesNamed(text: string): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return out
     .split('\n')
-    .filter((l) => l.includes(text) && !l.includes('ps -eo'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+    .map((l) => /^\s*(\d+) (.*)$/.exec(l))
+    .filter((m) => m?.[2]?.startsWith(text))
+    .map((m) => Number(m![1]));
 }
 
 async function waitGone(text: string): Promise<void> {

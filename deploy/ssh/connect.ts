@@ -103,6 +103,7 @@ export async function connect(target: SshTarget, options: SshOptions = {}): Prom
   const knownHosts = await KnownHosts.load(file);
   const auth = await planAuth(target.user, { identity: options.identity, agent: options.agent });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  options.signal?.throwIfAborted();
 
   let presented: { type: string; blob: Buffer; check: HostKeyCheck } | undefined;
   let pinning: Promise<boolean> | undefined;
@@ -178,9 +179,11 @@ export async function connect(target: SshTarget, options: SshOptions = {}): Prom
         // known_hosts only helps if the server presents a key of a type it holds: those types are asked for first, as ssh does.
         algorithms: { serverHostKey: [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])] as never },
         hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
+          // A re-key later in the connection must present the very key accepted at the start.
+          if (presented) return verify(presented.blob.equals(blob));
           const type = keyTypeOf(blob) ?? 'unknown';
           const check = knownHosts.check(target.host, target.port, type, blob);
-          presented ??= { type, blob, check };
+          presented = { type, blob, check };
           verify(check.status === 'match' || (check.status === 'unknown' && options.acceptNew === true));
         },
         authHandler: auth.handler,

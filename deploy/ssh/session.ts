@@ -1,5 +1,4 @@
 /** A logged-in SSH connection: commands (collected or streamed), uploads, and closing it. */
-import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
@@ -19,6 +18,7 @@ export class Session implements SshSession {
   /** Why the connection ended under us, for the commands that were still running. */
   #lost: Error | undefined;
   #closed: Promise<void>;
+  #closing = false;
 
   constructor(client: Client, target: SshTarget, hostKey: SshSession['hostKey']) {
     this.#client = client;
@@ -28,7 +28,16 @@ export class Session implements SshSession {
     client.on('error', (err) => {
       this.#lost ??= new SshError('CONNECT_FAILED', `the connection to ${this.#who} was lost: ${err.message}`, { cause: err });
     });
-    this.#closed = new Promise((resolve) => client.once('close', () => resolve()));
+    const ended = () => {
+      if (!this.#closing) this.#lost ??= new SshError('CONNECT_FAILED', `the connection to ${this.#who} was closed by the other side (device rebooted, sshd restarted, or network lost)`);
+    };
+    client.on('end', ended);
+    this.#closed = new Promise((resolve) =>
+      client.once('close', () => {
+        ended();
+        resolve();
+      }),
+    );
   }
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -79,8 +88,9 @@ export class Session implements SshSession {
     let channel: ClientChannel | undefined;
     let killWith: string | undefined;
     let settle: ((result: { code: number | null; signal?: string }) => void) | undefined;
-    // Everything the channel delivered is in the pipes once both have been ended by it.
-    const delivered = Promise.all([once(stdout, 'finish'), once(stderr, 'finish')]);
+    // Everything the channel delivered is in the pipes once both have been ended by it (or
+    // destroyed by their reader, as leaving a for-await loop over stdout does).
+    const delivered = Promise.all([stdout, stderr].map((s) => new Promise((resolve) => (s.once('finish', resolve), s.once('close', resolve)))));
     const exit = new Promise<{ code: number | null; signal?: string }>((resolve, reject) => {
       let settled = false;
       settle = (result) => {
@@ -142,13 +152,14 @@ export class Session implements SshSession {
    */
   #kill(channel: ClientChannel, signal: string, stdout: PassThrough, stderr: PassThrough, settle: (r: { code: number | null }) => void): void {
     sendKill(channel, signal);
-    setTimeout(() => {
+    const grace = setTimeout(() => {
       channel.unpipe(stdout);
       channel.stderr.unpipe(stderr);
       stdout.end();
       stderr.end();
       settle({ code: null });
     }, KILL_GRACE_MS).unref();
+    channel.once('close', () => clearTimeout(grace));
   }
 
   upload(data: Buffer, remotePath: string, options: UploadOptions = {}): Promise<void> {
@@ -156,6 +167,7 @@ export class Session implements SshSession {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     this.#client.end();
     await this.#closed;
   }

@@ -19,14 +19,18 @@ import { shellQuote } from './quote.js';
 
 const SUPERVISOR = [
   'exec 3<&0 </dev/null',
-  'if command -v setsid >/dev/null 2>&1; then setsid sh -c "$1" & pid=$!; group=-$pid; else sh -c "$1" & pid=$!; group=$pid; fi',
-  'for sig in INT TERM HUP; do trap "kill -TERM $group 2>/dev/null" $sig; done',
-  '{ trap "" INT TERM HUP; while read -r _ <&3; do :; done; kill -TERM $group 2>/dev/null; } >/dev/null 2>&1 &',
+  'if command -v setsid >/dev/null 2>&1; then setsid sh -c "$1" & pid=$!; else sh -c "$1" & pid=$!; fi',
+  // Until setsid has run there is no group -$pid yet, only $pid (which then runs nothing else).
+  'stop() { kill -TERM -$pid 2>/dev/null || kill -TERM $pid 2>/dev/null; }',
+  'for sig in INT TERM HUP; do trap stop $sig; done',
+  // Repeated while the command lives: a TERM that landed between setsid and its first child is not the last word.
+  '{ trap "" INT TERM HUP; while read -r _ <&3; do :; done; while kill -0 $pid 2>/dev/null; do stop; sleep 1; done; } >/dev/null 2>&1 &',
   'watcher=$!',
   'exec 3<&-',
   // wait returns early when a trapped signal arrives: wait again until the command is gone.
   'while :; do wait $pid; status=$?; kill -0 $pid 2>/dev/null || break; done',
-  'kill $watcher 2>/dev/null',
+  // KILL: the watcher ignores TERM.
+  'kill -KILL $watcher 2>/dev/null',
   'if [ $status -gt 128 ]; then trap - $((status - 128)); kill -$((status - 128)) $$; fi',
   'exit $status',
 ].join('\n');

@@ -43,7 +43,8 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-const running = new Set<RunningSshd>();
+/** The servers not stopped yet, with their directories. */
+const running = new Map<RunningSshd, string>();
 let exitHookInstalled = false;
 
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
@@ -72,7 +73,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    running.add(server);
+    running.set(server, dir);
     return {
       port,
       user,
@@ -248,7 +249,10 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const server of running) server.killNow();
+    for (const [server, dir] of running) {
+      server.killNow();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
