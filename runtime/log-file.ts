@@ -92,6 +92,10 @@ export class RotatingFile extends Emitter<{ error: [Error] }> {
     this.#maxBacklog = options.maxBacklogBytes ?? 8 * 1024 * 1024;
     // The backlog is enforced in write(); sonic-boom's own limit, set higher, is only a backstop.
     this.#sonic = new SonicBoom({ dest: options.path, append: true, mkdir: true, sync: this.#sync, maxLength: this.#maxBacklog * 2 });
+    // Each reopen adds a one-time 'ready' listener (to close the old descriptor) that goes on the
+    // next tick; a burst of rotations within one tick (tiny files in tests) holds more than
+    // Node's default ten for a moment, which is not a leak.
+    this.#sonic.setMaxListeners(64);
     this.#sonic.on('drop', () => {
       this.#dropped++;
     });
