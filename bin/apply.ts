@@ -105,7 +105,7 @@ next apply or rollback of that bundle. A bundle directory put there by hand is k
 function summary(r: ApplyResult): string {
   switch (r.status) {
     case 'deployed':
-      return `${r.bundle} ${r.version} deployed${r.previous ? ` (was ${r.previous.version})` : ''}: ${r.health?.tasks.length ?? 0} registration${(r.health?.tasks.length ?? 0) === 1 ? '' : 's'} armed${r.smoke ? `, smoke task ${r.smoke.task} succeeded in ${r.smoke.ms} ms` : ''}`;
+      return `${r.bundle} ${r.version} deployed${r.previous ? ` (was ${r.previous.version})` : ''}: ${r.health?.tasks.length ?? 0} registration${(r.health?.tasks.length ?? 0) === 1 ? '' : 's'} armed${r.smoke ? `, smoke task ${r.smoke.task} succeeded in ${r.smoke.ms} ms` : ''}${r.pruneError ? `; ${r.pruneError}` : ''}`;
     case 'unchanged':
       return `${r.bundle} ${r.version} is already installed and healthy`;
     case 'rolled-back':

@@ -162,7 +162,7 @@ function describe(r: ApplyResult): Omit<HostOutcome, 'pinned'> {
   const base = { version: r.version, previous: r.previous?.version ?? null, result: r };
   switch (r.status) {
     case 'deployed':
-      return { ...base, status: 'deployed', message: `${r.health?.tasks.length ?? 0} registration${(r.health?.tasks.length ?? 0) === 1 ? '' : 's'} armed${r.smoke ? `, smoke ${r.smoke.task} ok` : ''}` };
+      return { ...base, status: 'deployed', message: `${r.health?.tasks.length ?? 0} registration${(r.health?.tasks.length ?? 0) === 1 ? '' : 's'} armed${r.smoke ? `, smoke ${r.smoke.task} ok` : ''}${r.pruneError ? `; ${r.pruneError}` : ''}` };
     case 'unchanged':
       return { ...base, status: 'unchanged', message: 'already installed and healthy' };
     case 'rolled-back':

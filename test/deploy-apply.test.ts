@@ -1,7 +1,8 @@
 // The device side of a deploy (deploy/device/): staging, atomic switch, health, rollback, pruning,
 // against a real runtime in this process (the control socket path is covered in deploy-cli.test.ts).
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildBundle } from '../deploy/bundle.js';
@@ -188,6 +189,26 @@ describe('vigil apply, on the device', () => {
     assert.equal(h.runtime.bundles.loaded.get('porch')?.version, '0.9.0');
     assert.equal(realpathSync(layout.entry('porch')), realpathSync(layout.versions('porch')[0]!.path));
     assert.match(readFileSync(join(layout.entry('porch'), 'manifest.json'), 'utf8'), /0\.9\.0/);
+  });
+
+  it('an old version that cannot be removed is reported, and the deploy still succeeds', async () => {
+    const oldest = layout.versions('door')[0]!;
+    const stuck = join(oldest.path, 'check.js');
+    // Root ignores permissions: an immutable file is what it cannot remove.
+    const root = process.getuid?.() === 0;
+    if (root) execFileSync('chattr', ['+i', stuck]);
+    else chmodSync(oldest.path, 0o500);
+    try {
+      const result = await applyArchive(archive(spec('6.0.0')), undefined, { ...options, keep: 2 });
+      assert.equal(result.status, 'deployed');
+      assert.equal(loaded()?.version, '6.0.0');
+      assert.match(result.pruneError ?? '', /^old versions could not all be removed: /);
+      assert.ok(result.pruneError!.includes(oldest.entry), result.pruneError);
+      assert.ok(existsSync(oldest.path));
+    } finally {
+      if (root) execFileSync('chattr', ['-i', stuck]);
+      else chmodSync(oldest.path, 0o755);
+    }
   });
 
   it('rolls back when no runtime answers the health check', async () => {

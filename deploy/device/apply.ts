@@ -43,7 +43,9 @@ export interface ApplyResult {
   smoke?: SmokeResult;
   /** Why the new version was rolled back. */
   failure?: { code: string; message: string };
+  /** Old versions removed to keep `keep`; pruneError when some could not be. */
   removed: string[];
+  pruneError?: string;
   ms: number;
 }
 
@@ -115,8 +117,11 @@ export async function applyArchive(archive: Buffer, expectSha: string | undefine
     recordLive(layout, name, from, entry);
     rmSync(layout.pendingFile(name), { force: true });
     phase('prune');
-    const removed = prune(layout, name, o.keep);
-    return result('deployed', { ...check.report, removed });
+    const removed: string[] = [];
+    // The deploy has succeeded by now: an old version that cannot be removed (files of another
+    // owner, a busy disk) is reported, never turned into a failure.
+    const pruneError = prune(layout, name, o.keep, removed);
+    return result('deployed', { ...check.report, removed, ...(pruneError ? { pruneError } : {}) });
   } finally {
     unlock();
   }
@@ -251,14 +256,20 @@ function recordLive(layout: DeviceLayout, name: string, from: string | null, ent
 }
 
 /** Keep the last `keep` versions that went live (the current one among them); the rest go. */
-function prune(layout: DeviceLayout, name: string, keep: number): string[] {
+function prune(layout: DeviceLayout, name: string, keep: number, removed: string[]): string | undefined {
   const current = layout.current(name);
   const kept = new Set(layout.history(name).slice(-keep));
   if (current.version) kept.add(current.version.entry);
-  const doomed = layout.versions(name).filter((v) => !kept.has(v.entry));
-  for (const v of doomed) rmSync(v.path, { recursive: true, force: true });
-  if (doomed.length > 0) fsyncDir(layout.versionsOf(name));
-  return doomed.map((v) => v.entry);
+  try {
+    for (const v of layout.versions(name).filter((v) => !kept.has(v.entry))) {
+      rmSync(v.path, { recursive: true, force: true });
+      removed.push(v.entry);
+    }
+    if (removed.length > 0) fsyncDir(layout.versionsOf(name));
+    return undefined;
+  } catch (err) {
+    return `old versions could not all be removed: ${errorMessage(err)}`;
+  }
 }
 
 function previousOf(current: Current): { version: string } | null {
