@@ -118,7 +118,7 @@ async function remoteApply(session: SshSession, command: string, target: DeviceT
     else proc.stdin.end();
     const exit = await proc.exit;
     if (result) return describe(result);
-    if (failure) throw new VigilError(failure.code, `${target.name}: ${failure.message}`);
+    if (failure) throw new VigilError(failure.code, `${target.name}: ${failure.message}${permissionHint(failure.message, target)}`);
     if (exit.code === 127) {
       throw new VigilError('VIGIL_NOT_FOUND', `${target.name}: vigil is not installed on ${formatTarget(session.target)} or not on its PATH (${firstLine(stderr)}): install it there, or give --vigil-command`);
     }
@@ -170,6 +170,15 @@ function describe(r: ApplyResult): Omit<HostOutcome, 'pinned'> {
       if (r.failure) throw Object.assign(new VigilError(r.failure.code, `${r.version} rolled back${r.previous ? ` to ${r.previous.version}` : ''}: ${r.failure.message}`), { status: 'rolled back' });
       return { ...base, status: 'rolled back', message: `now on ${r.version}` };
   }
+}
+
+/**
+ * The bundles directory, the config and the control socket belong to the service's user: a
+ * login that is not it gets EACCES on the device, and the way out is to run vigil as that user.
+ */
+export function permissionHint(message: string, target: DeviceTarget): string {
+  if (!/EACCES|EPERM|permission denied|PERMISSION_DENIED/i.test(message) || /\bsudo\b/.test(target.vigilCommand)) return '';
+  return ` (the device's vigil files belong to its service user: deploy as root, or give --vigil-command 'sudo -n -u vigil ${target.vigilCommand}' with a sudo rule allowing it)`;
 }
 
 function firstLine(text: string): string {
