@@ -52,8 +52,9 @@ export function deployCommand(): Command {
       `
 Each device must run vigil (vigil install puts it in place as a service). Per device:
   connect, checking the host key against known_hosts (unknown: refused unless --accept-new;
-  changed: always refused) → stream the archive to \`vigil apply -\` there → it is staged and every
-  checksum verified → the new version is switched in atomically → the runtime reloads it
+  changed: always refused) → hand the archive to the device's runtime through its control
+  socket, forwarded over SSH (or, when that cannot be reached, to \`vigil apply -\` there) → it is
+  staged and every checksum verified → the new version is switched in atomically → the runtime reloads it
   (ServicingUpdate, then ServicingComplete) and must report every registration armed → with
   --smoke the task must succeed. Otherwise the device switches back by itself and reports
   "rolled back". An upload cut off at any point leaves the old version running untouched.

@@ -39,7 +39,9 @@ async function run(options: RunOptions): Promise<void> {
   if (options.state) config.stateDir = resolve(options.state);
   const board = await createBoard(config, { sim: options.sim === true });
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const runtime = await Runtime.start({ config, drivers: board, control: true, ...(board.netStatsDir ? { netStatsDir: board.netStatsDir } : {}), ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
+  // A deploy over SSH hands its archive to this process (deploy/device/socket-apply.ts), loaded on first use.
+  const controlMethods = { 'bundle.apply': async (rt: Runtime, params: Record<string, unknown>) => (await import('../deploy/device/socket-apply.js')).applyUpload(rt, params) };
+  const runtime = await Runtime.start({ config, drivers: board, control: true, controlMethods, ...(board.netStatsDir ? { netStatsDir: board.netStatsDir } : {}), ...(options.quiet ? {} : { console: { out: process.stdout, color } }) });
 
   notifier.onError = (err) => runtime.log.warn({ evt: 'runtime', err: { code: err.code, message: err.message } }, err.message);
   let stopping = false;

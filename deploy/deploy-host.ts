@@ -8,6 +8,7 @@ import type { ApplyResult } from './device/apply.js';
 import { connect, type SshOptions, type SshSession } from './ssh/connect.js';
 import { shellQuote } from './ssh/quote.js';
 import { formatTarget, type SshTarget } from './ssh/target.js';
+import { deviceSocket, socketApply } from './socket-transport.js';
 import { VigilError } from '../runtime/errors.js';
 
 export interface DeviceTarget {
@@ -29,6 +30,8 @@ export interface DeploySettings {
   keep: number;
   timeoutSec: number;
   connectTimeoutMs?: number;
+  /** auto: the runtime's control socket when reachable, else `vigil apply`; exec: always `vigil apply`. */
+  transport?: 'auto' | 'exec';
 }
 
 export interface Payload {
@@ -46,6 +49,8 @@ export interface HostOutcome {
   previous: string | null;
   /** True when --accept-new pinned this host's key during the deploy. */
   pinned: boolean;
+  /** How the archive reached the device: the runtime's control socket, or `vigil apply`. */
+  via: 'socket' | 'exec';
   message: string;
   result: ApplyResult;
 }
@@ -75,15 +80,26 @@ async function runApply(target: DeviceTarget, settings: DeploySettings, args: st
   if (settings.connectTimeoutMs !== undefined) options.timeoutMs = settings.connectTimeoutMs;
   const session = await connect(target.ssh, options);
   try {
+    if (payload && settings.transport !== 'exec') {
+      const socket = await deviceSocket(session, target);
+      const result = socket === undefined ? undefined : await socketApply(session, socket, payload, settings, progress, signal).catch(unavailable);
+      if (result) return { ...describe(result), pinned: session.hostKey.pinned, via: 'socket' };
+    }
     if (target.deviceConfig !== undefined) args.push('--config', target.deviceConfig);
     const outcome = await remoteApply(session, `${target.vigilCommand} ${shellQuote(args)}`, target, progress, signal, payload);
-    return { ...outcome, pinned: session.hostKey.pinned };
+    return { ...outcome, pinned: session.hostKey.pinned, via: 'exec' };
   } finally {
     await session.close();
   }
 }
 
-async function remoteApply(session: SshSession, command: string, target: DeviceTarget, progress: Progress, signal: AbortSignal, payload?: Payload): Promise<Omit<HostOutcome, 'pinned'>> {
+/** A socket the device would not open is a reason to use `vigil apply` instead; anything else is the answer. */
+function unavailable(err: unknown): undefined {
+  if (err instanceof VigilError && err.code === 'SOCKET_UNAVAILABLE') return undefined;
+  throw err;
+}
+
+async function remoteApply(session: SshSession, command: string, target: DeviceTarget, progress: Progress, signal: AbortSignal, payload?: Payload): Promise<Omit<HostOutcome, 'pinned' | 'via'>> {
   const proc = session.spawn(command);
   const onAbort = () => proc.kill('TERM');
   signal.addEventListener('abort', onAbort, { once: true });
@@ -158,7 +174,7 @@ async function upload(stdin: NodeJS.WritableStream, exit: Promise<unknown>, arch
   stdin.end();
 }
 
-function describe(r: ApplyResult): Omit<HostOutcome, 'pinned'> {
+function describe(r: ApplyResult): Omit<HostOutcome, 'pinned' | 'via'> {
   const base = { version: r.version, previous: r.previous?.version ?? null, result: r };
   switch (r.status) {
     case 'deployed':

@@ -74,6 +74,8 @@ export interface RuntimeOptions {
    * that keeps a second runtime off the same state.
    */
   control?: boolean;
+  /** Control methods beyond the core's, served by the same socket (`vigil run` adds a deploy's upload). */
+  controlMethods?: Record<string, (runtime: Runtime, params: Record<string, unknown>) => unknown>;
 }
 
 export interface TriggerOutcome {
@@ -242,7 +244,8 @@ export class Runtime {
     const control = options.control
       ? await ControlServer.listen(paths.socket, (method, params) => {
           if (!runtime) throw new VigilError('STARTING', 'the runtime is still starting: try again in a moment');
-          return handleControl(runtime, method, params);
+          const extra = options.controlMethods?.[method];
+          return extra ? extra(runtime, params) : handleControl(runtime, method, params);
         })
       : undefined;
     const logger = createLogger({

@@ -73,6 +73,7 @@ describe('vigil deploy over SSH', () => {
     assert.equal(json.hosts.length, 1);
     assert.equal(json.hosts[0]!.ok, true);
     assert.equal(json.hosts[0]!.version, '1.1.0');
+    assert.equal(json.hosts[0]!.value.via, 'socket', 'handed to the runtime through its control socket, no Node.js started on the device');
     assert.match(current(), /^\.vigil\/versions\/door\/0002-1\.1\.0-/);
     assert.match(readFileSync(join(device.root, 'state', 'logs', 'vigil.log'), 'utf8'), /"bundle":"door","version":"1.1.0","action":"replaced"/);
   });
@@ -94,51 +95,69 @@ describe('vigil deploy over SSH', () => {
     assert.match(r.stdout, /1\.0\.0/);
   });
 
-  it('an upload cut off halfway leaves the old version serving and nothing behind', async () => {
+  async function cutHalfway(transport: 'auto' | 'exec', version: string): Promise<void> {
     const before = current();
     // 6 MB that does not compress: the upload takes long enough to be cut in the middle.
-    const payload = loadPayload(source('1.9.0', { 'data.bin': randomBytes(6 * 1024 * 1024).toString('base64') }));
+    const payload = loadPayload(source(version, { 'data.bin': randomBytes(6 * 1024 * 1024).toString('base64') }));
     const sshdPid = processesWith('sshd', sshd.dir).find((pid) => comm(pid) === 'sshd');
     assert.ok(sshdPid, 'the test sshd is running');
     let cutAt = -1;
-    const controller = new AbortController();
     const failure = await deployHost(
       { name: 'device', ssh: parseTarget(target), vigilCommand: deviceVigil, deviceConfig: device.config, identity: sshd.clientKeyPath },
       payload,
-      { knownHosts, keep: 3, timeoutSec: 30 },
+      { knownHosts, keep: 3, timeoutSec: 30, transport },
       (phase, fraction) => {
         if (phase !== 'uploading' || fraction === undefined || fraction < 0.3 || cutAt >= 0) return;
         cutAt = fraction;
-        // The network goes: sshd's processes for this connection die; the device's `vigil apply` stays.
+        // The network goes: sshd's processes for this connection die; the device's own processes stay.
         for (const pid of descendants(sshdPid!)) if (comm(pid) === 'sshd' || comm(pid) === 'sshd-session') process.kill(pid, 'SIGKILL');
       },
-      controller.signal,
+      new AbortController().signal,
     ).then(
       () => undefined,
       (err: Error) => err,
     );
     assert.ok(failure instanceof Error, 'the deploy failed');
     assert.ok(cutAt >= 0.3 && cutAt < 1, `cut at ${cutAt}`);
-    // The device's apply sees its input end early, refuses it and exits.
+    // With exec, the device's apply sees its input end early, refuses it and exits.
     for (let i = 0; i < 100 && processesWith('apply', device.config).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(processesWith('apply', device.config), [], 'vigil apply ended on the device');
     assert.equal(current(), before);
     assert.deepEqual(readdirSync(join(device.bundles, '.vigil', 'staging')), [], 'the partial upload was removed');
-    assert.equal(readdirSync(join(device.bundles, '.vigil', 'versions', 'door')).filter((e) => e.includes('1.9.0')).length, 0);
+    assert.equal(readdirSync(join(device.bundles, '.vigil', 'versions', 'door')).filter((e) => e.includes(version)).length, 0);
     assert.equal(existsSync(join(device.bundles, '.vigil', 'door.pending.json')), false);
     const trig = await vigil(['trigger', 'door-check', '--config', device.config]);
     assert.equal(trig.code, 0, trig.stderr);
     assert.match(trig.stdout, /Allowed/);
+  }
+
+  it('an upload into the runtime control socket cut off halfway leaves the old version serving and nothing behind', async () => {
+    await cutHalfway('auto', '1.9.0');
+  });
+
+  it('the same through `vigil apply` on the device; then a whole upload that way deploys', async () => {
+    await cutHalfway('exec', '1.9.1');
+    const outcome = await deployHost(
+      { name: 'device', ssh: parseTarget(target), vigilCommand: deviceVigil, deviceConfig: device.config, identity: sshd.clientKeyPath },
+      loadPayload(source('1.9.2')),
+      { knownHosts, keep: 3, timeoutSec: 30, transport: 'exec' },
+      () => {},
+      new AbortController().signal,
+    );
+    assert.equal(outcome.via, 'exec');
+    assert.equal(outcome.status, 'deployed');
+    assert.match(current(), /1\.9\.2/);
   });
 
   it('refuses an unknown host, then pins it with --accept-new', async () => {
     const fresh = join(tempDir('vigil-kh-'), 'known_hosts');
     const args = ['deploy', source('1.2.0'), target, '--identity', sshd.clientKeyPath, '--known-hosts', fresh, '--vigil-command', deviceVigil, '--device-config', device.config];
+    const before = current();
     const refused = await vigil(args, { timeoutMs: 60_000 });
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /HOST_KEY_UNKNOWN|not in .*known_hosts/);
     assert.equal(existsSync(fresh), false);
-    assert.match(current(), /1\.0\.0/, 'nothing was deployed');
+    assert.equal(current(), before, 'nothing was deployed');
     const accepted = await vigil([...args, '--accept-new'], { timeoutMs: 60_000 });
     assert.equal(accepted.code, 0, accepted.stderr + accepted.stdout);
     assert.ok(readFileSync(fresh, 'utf8').includes(sshd.hostPublicKey.split(' ')[1]!));

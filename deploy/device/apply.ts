@@ -98,7 +98,7 @@ export async function applyArchive(archive: Buffer, expectSha: string | undefine
     const entry = versionEntry(layout.nextSeq(name), bundle.manifest.version, sha256);
     const staging = join(layout.versionsOf(name), `.${entry}.partial`);
     rmSync(staging, { recursive: true, force: true });
-    writeTree(staging, bundle.directories, bundle.files, bundle.modes);
+    await writeTree(staging, bundle.directories, bundle.files, bundle.modes);
     renameSync(staging, join(layout.versionsOf(name), entry));
     fsyncDir(layout.versionsOf(name));
 

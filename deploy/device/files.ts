@@ -3,8 +3,9 @@
  * cut: everything is written under a temporary name, fsynced, then renamed into place, and the
  * directory holding the rename is fsynced so the rename itself is on disk.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, symlinkSync, writeSync, readFileSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DeployError } from './errors.js';
 
@@ -38,24 +39,38 @@ export function replaceFile(file: string, data: Buffer | string, mode = 0o644): 
 
 /**
  * Write a bundle's files into `dir` (which must not exist), durably. The caller renames the
- * finished directory into place, so a half-written version never has its final name.
+ * finished directory into place, so a half-written version never has its final name. Async:
+ * inside the runtime (a deploy through its control socket) the fsyncs must not hold its event
+ * loop, and a bundle with its node_modules can be thousands of files.
  */
-export function writeTree(dir: string, directories: readonly string[], files: ReadonlyMap<string, Buffer>, modes: ReadonlyMap<string, number>): void {
-  mkdirSync(dir, { mode: 0o755 });
+export async function writeTree(dir: string, directories: readonly string[], files: ReadonlyMap<string, Buffer>, modes: ReadonlyMap<string, number>): Promise<void> {
+  await fsp.mkdir(dir, { mode: 0o755 });
   const made = new Set<string>([dir]);
-  const ensure = (d: string) => {
+  const ensure = async (d: string) => {
     if (made.has(d)) return;
-    ensure(dirname(d));
-    mkdirSync(d, { recursive: true, mode: 0o755 });
-    made.add(d);
+    await fsp.mkdir(d, { recursive: true, mode: 0o755 });
+    for (let at = d; !made.has(at) && at.startsWith(dir); at = dirname(at)) made.add(at);
   };
-  for (const d of directories) ensure(join(dir, d));
+  for (const d of directories) await ensure(join(dir, d));
   for (const [path, data] of files) {
     const file = join(dir, path);
-    ensure(dirname(file));
-    writeDurable(file, data, modes.get(path) ?? 0o644);
+    await ensure(dirname(file));
+    const handle = await fsp.open(file, 'w', modes.get(path) ?? 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
-  for (const d of [...made].sort((a, b) => b.length - a.length)) fsyncDir(d);
+  for (const d of [...made].sort((a, b) => b.length - a.length)) {
+    const handle = await fsp.open(d, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** Point `link` at `target` in one rename: the runtime sees the old version or the new one. */

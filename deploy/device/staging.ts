@@ -18,7 +18,7 @@ export interface Staged {
   sha256: string;
 }
 
-export async function stage(input: AsyncIterable<Buffer | string>, layout: DeviceLayout, maxBytes: number): Promise<Staged> {
+export async function stage(input: AsyncIterable<Buffer | string> | Iterable<Buffer>, layout: DeviceLayout, maxBytes: number): Promise<Staged> {
   mkdirSync(layout.staging, { recursive: true, mode: 0o755 });
   clearStale(layout.staging);
   const file = join(layout.staging, `upload-${process.pid}-${Date.now()}.part`);

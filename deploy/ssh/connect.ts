@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import ssh2, { type ClientErrorExtensions } from 'ssh2';
 import { planAuth } from './auth.js';
 import { SshError } from './errors.js';
@@ -43,6 +43,10 @@ export interface SshSession {
   spawn(command: string, options?: SpawnOptions): SshProcess;
   /** Writes `data` to `remotePath` over SFTP, in chunks, fsync'd where the server supports fsync@openssh.com. */
   upload(data: Buffer, remotePath: string, options?: UploadOptions): Promise<void>;
+  /** A file's bytes over SFTP; undefined when it is missing or unreadable. */
+  readFile(remotePath: string): Promise<Buffer | undefined>;
+  /** A stream to a unix socket on the device (OpenSSH's streamlocal forwarding); SOCKET_UNAVAILABLE when refused. */
+  openSocket(remotePath: string): Promise<Duplex>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 /** A logged-in SSH connection: commands (collected or streamed), uploads, and closing it. */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
 import type { ExecOptions, ExecResult, SpawnOptions, SshProcess, SshSession, UploadOptions } from './connect.js';
@@ -164,6 +164,35 @@ export class Session implements SshSession {
 
   upload(data: Buffer, remotePath: string, options: UploadOptions = {}): Promise<void> {
     return uploadOver(this.#client, this.#who, data, remotePath, options);
+  }
+
+  readFile(remotePath: string): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      try {
+        this.#client.sftp((err, sftp) => {
+          if (err) return resolve(undefined);
+          sftp.readFile(remotePath, (readErr: Error | null | undefined, data: Buffer) => {
+            sftp.end();
+            resolve(readErr ? undefined : data);
+          });
+        });
+      } catch {
+        resolve(undefined); // the connection is already gone
+      }
+    });
+  }
+
+  openSocket(remotePath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.#client.openssh_forwardOutStreamLocal(remotePath, (err, channel) => {
+          if (err) reject(new SshError('SOCKET_UNAVAILABLE', `cannot reach ${remotePath} on ${this.#who}: ${err.message}`, { cause: err }));
+          else resolve(channel);
+        });
+      } catch (err) {
+        reject(this.#lost ?? (err as Error));
+      }
+    });
   }
 
   async close(): Promise<void> {
