@@ -14,9 +14,6 @@ import { CliError, VigilError, errorMessage } from '../runtime/errors.js';
 import { statePaths } from '../runtime/paths.js';
 import { targetHelp } from './state-dir.js';
 
-/** Bundles are small; this only stops a wrong file (an OS image) from filling the disk. */
-const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
-
 interface ApplyCliOptions {
   sha256?: string;
   smoke?: string;
@@ -82,7 +79,7 @@ next apply or rollback of that bundle. A bundle directory put there by hand is k
       try {
         if (options.rollback !== undefined) result = await rollbackBundle(options.rollback, o);
         else {
-          const staged = await stage(archive === '-' ? process.stdin : createReadStream(archive!), o.layout, MAX_ARCHIVE_BYTES);
+          const staged = await stage(archive === '-' ? process.stdin : createReadStream(archive!), o.layout);
           try {
             result = await applyArchive(staged.data, options.sha256, o);
           } finally {

@@ -8,8 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildBundle } from '../deploy/bundle.js';
 import { applyArchive, rollbackBundle, type ApplyOptions } from '../deploy/device/apply.js';
 import { DeviceLayout, versionEntry } from '../deploy/device/layout.js';
-import type { RuntimeLink } from '../deploy/device/runtime-link.js';
-import { reloadBundle, smokeTask } from '../runtime/bundle-health.js';
+import { inProcessLink, type RuntimeLink } from '../deploy/device/runtime-link.js';
 import { VigilError } from '../runtime/errors.js';
 import { recorded, recorder, until } from './helpers/recorder.js';
 import { next, startHarness, tempDir, writeBundle, type BundleSpec, type Harness } from './helpers/harness.js';
@@ -45,9 +44,10 @@ describe('vigil apply, on the device', () => {
   let layout: DeviceLayout;
   let options: ApplyOptions;
   const phases: string[] = [];
+  // Looked up on each call: the harness and its runtime are made in before().
   const link: RuntimeLink = {
-    reload: (bundle) => reloadBundle(h.runtime, bundle),
-    smoke: (bundle, task, ms, details) => smokeTask(h.runtime, bundle, task, ms, details),
+    reload: (bundle, ms) => inProcessLink(h.runtime).reload(bundle, ms),
+    smoke: (bundle, task, ms, details) => inProcessLink(h.runtime).smoke(bundle, task, ms, details),
   };
 
   before(async () => {

@@ -5,15 +5,12 @@
  * the request's payload; a connection cut before it is whole never gets here.
  */
 import { rmSync } from 'node:fs';
-import { reloadBundle, smokeTask } from '../../runtime/bundle-health.js';
 import { VigilError } from '../../runtime/errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { applyArchive, type ApplyResult, type ApplyOptions } from './apply.js';
 import { DeviceLayout } from './layout.js';
-import type { RuntimeLink } from './runtime-link.js';
+import { inProcessLink } from './runtime-link.js';
 import { stage } from './staging.js';
-
-const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
 export async function applyUpload(runtime: Runtime, params: Record<string, unknown>): Promise<ApplyResult> {
   const payload = params.payload;
@@ -23,13 +20,9 @@ export async function applyUpload(runtime: Runtime, params: Record<string, unkno
   const keep = params.keep ?? 3;
   if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 2 || keep > 100) throw new VigilError('BAD_REQUEST', `"keep" is ${JSON.stringify(keep)}: expected a whole number from 2 to 100`);
   const timeoutMs = typeof params.timeoutMs === 'number' && params.timeoutMs > 0 ? params.timeoutMs : 60_000;
-  const link: RuntimeLink = {
-    reload: (bundle) => reloadBundle(runtime, bundle),
-    smoke: (bundle, task, ms, details) => smokeTask(runtime, bundle, task, ms, details),
-  };
-  const options: ApplyOptions = { layout: new DeviceLayout(runtime.config.bundlesDir), link, keep, timeoutMs };
+  const options: ApplyOptions = { layout: new DeviceLayout(runtime.config.bundlesDir), link: inProcessLink(runtime), keep, timeoutMs };
   if (typeof params.smoke === 'string') options.smoke = params.smoke;
-  const staged = await stage([payload], options.layout, MAX_ARCHIVE_BYTES);
+  const staged = await stage([payload], options.layout);
   try {
     return await applyArchive(staged.data, sha256, options);
   } finally {

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { DeployError } from './errors.js';
 import type { DeviceLayout } from './layout.js';
 
+/** Bundles are small; this only stops a wrong file (an OS image) from filling the disk. */
+export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
+
 /** Stale partial uploads older than this are someone's cut connection, not a deploy in progress. */
 const STALE_MS = 60 * 60 * 1000;
 
@@ -18,7 +21,7 @@ export interface Staged {
   sha256: string;
 }
 
-export async function stage(input: AsyncIterable<Buffer | string> | Iterable<Buffer>, layout: DeviceLayout, maxBytes: number): Promise<Staged> {
+export async function stage(input: AsyncIterable<Buffer | string> | Iterable<Buffer>, layout: DeviceLayout, maxBytes = MAX_ARCHIVE_BYTES): Promise<Staged> {
   mkdirSync(layout.staging, { recursive: true, mode: 0o755 });
   clearStale(layout.staging);
   const file = join(layout.staging, `upload-${process.pid}-${Date.now()}.part`);
