@@ -125,3 +125,19 @@ const HCI_REASONS: Record<number, string> = {
 export function hciReason(code: number): string {
   return `${HCI_REASONS[code] ?? 'disconnected'} (HCI ${hex2(code)})`;
 }
+
+/** Statuses a controller answers a command with (Core Specification, Vol 1 Part F): the ones a scan or advert start meets. */
+const HCI_COMMAND_STATUSES: Record<number, string> = {
+  0x01: 'unknown command',
+  0x07: 'memory capacity exceeded',
+  0x0c: 'command disallowed',
+  0x11: 'unsupported feature or parameter value',
+  0x12: 'invalid parameters',
+  0x1f: 'unspecified error',
+  0x3a: 'controller busy',
+};
+
+export function hciStatusName(status: number): string {
+  const name = HCI_COMMAND_STATUSES[status];
+  return name ? `${hex2(status)}, ${name}` : hex2(status);
+}

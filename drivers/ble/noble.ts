@@ -7,8 +7,9 @@
  * (noble-adverts.ts) and pairs each scannable advert with the scan response that follows it.
  * noble's own pipeline still runs alongside: its peripheral objects are what connect() uses.
  *
- * What it asks for (a scan) it keeps, and re-applies when the adapter comes back to poweredOn
- * and after a connection attempt (the kernel makes the connection and stops the scan, below).
+ * What it asks for (a scan) it keeps (noble-scan.ts): re-applied when the adapter comes back to
+ * poweredOn, after a connection attempt (the kernel makes the connection and stops the scan,
+ * below), and whenever another program's scan commands took the adapter.
  */
 import { createRequire } from 'node:module';
 import { Emitter } from '../../runtime/emitter.js';
@@ -31,6 +32,7 @@ import {
 import type { Noble, NobleBindings, NobleFactory, NoblePeripheral } from './libraries.js';
 import { AdvertAssembler, parseAdvertisingReports } from './noble-adverts.js';
 import { NobleConnection } from './noble-connection.js';
+import { ScanKeeper } from './noble-scan.js';
 
 export const NOBLE_LIBRARY = '@abandonware/noble';
 
@@ -48,8 +50,6 @@ export interface NobleCentralOptions {
   connectTimeoutMs?: number;
 }
 
-/** After someone else stopped the scan (and the controller is free), scan again this much later. */
-const RESUME_DELAY_MS = 500;
 /**
  * After a power-on, wait before scanning again: the kernel initialises the controller, and noble
  * reacts to the completions of the kernel's commands (HCI Reset, Read Local Version) by re-running
@@ -75,14 +75,7 @@ export class NobleCentral implements BleCentral {
   #exitListeners: ProcessListener[] = [];
   #state: BleState = 'unknown';
   #offerState: ((state: BleState) => void) | undefined;
-  #scanWanted = false;
-  /** Our scan (duplicates allowed) is on; false while the controller scans for someone else. */
-  #scanOn = false;
-  #foreignScan = false;
-  #scanStarting: Promise<void> | undefined;
-  #scanStarted: (() => void) | undefined;
-  #scanStatus = 0;
-  #resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #scan: ScanKeeper;
   readonly #adverts = new AdvertAssembler((advert) => this.events.emit('advert', advert));
   #connecting = new Set<string>();
   #connections = new Map<string, NobleConnection>();
@@ -93,6 +86,13 @@ export class NobleCentral implements BleCentral {
     this.#load = options.load ?? (() => requireHere(`${NOBLE_LIBRARY}/with-custom-binding`));
     this.#openTimeoutMs = options.openTimeoutMs ?? 10_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 45_000;
+    this.#scan = new ScanKeeper({
+      adapter: this.adapter,
+      // Active scan, duplicates reported: the watcher above does its own sampling.
+      startScanning: () => this.#noble?.startScanning([], true),
+      free: () => this.#noble !== undefined && this.#state === 'poweredOn' && this.#connecting.size === 0,
+      report: (err) => this.events.emit('error', err),
+    });
   }
 
   state(): BleState {
@@ -100,7 +100,7 @@ export class NobleCentral implements BleCentral {
   }
 
   get scanning(): boolean {
-    return this.#scanWanted && this.#scanOn;
+    return this.#scan.on;
   }
 
   open(): Promise<void> {
@@ -126,9 +126,9 @@ export class NobleCentral implements BleCentral {
       hci,
       (err) => this.#libraryError(err),
       (packet) => {
-        if (!this.#scanWanted) return;
+        if (!this.#scan.wanted) return;
         const time = Date.now();
-        for (const report of parseAdvertisingReports(packet)) this.#adverts.add(report, time, this.#scanOn);
+        for (const report of parseAdvertisingReports(packet)) this.#adverts.add(report, time, this.#scan.active);
       },
     );
     guardAsync(hci, ['writeAclDataPkt', 'flushAcl'], (err) => this.#libraryError(err));
@@ -137,9 +137,9 @@ export class NobleCentral implements BleCentral {
     this.#poll = controlDevicePoll(hci);
     const offs = this.#offs;
     listen(offs, bindings, 'stateChange', (state: string) => this.#onState(state));
-    listen(offs, hci, 'leScanEnableSet', (status: number) => (this.#scanStatus = status || this.#scanStatus));
-    listen(offs, noble, 'scanStart', (filterDuplicates: boolean) => this.#onScanStart(filterDuplicates));
-    listen(offs, noble, 'scanStop', () => this.#onScanStop());
+    listen(offs, hci, 'leScanEnableSet', (status: number) => this.#scan.status(status));
+    listen(offs, noble, 'scanStart', (filterDuplicates: boolean) => this.#scan.started(filterDuplicates));
+    listen(offs, noble, 'scanStop', () => this.#scan.stopped());
     listen(offs, noble, 'warning', (message: string) => this.#libraryError(new Error(message)));
     this.#noble = noble;
     const settle = settleOpen('central', this.adapter, this.#openTimeoutMs);
@@ -166,75 +166,17 @@ export class NobleCentral implements BleCentral {
 
   async startScan(): Promise<void> {
     this.#require('start a scan');
-    this.#scanWanted = true;
-    if (this.#state !== 'poweredOn' || this.#scanOn) return;
-    await this.#applyScan();
+    await this.#scan.start();
   }
 
   async stopScan(): Promise<void> {
-    this.#scanWanted = false;
-    clearTimeout(this.#resumeTimer);
+    this.#scan.unwant();
     this.#adverts.flush(true);
     const noble = this.#noble;
-    if (!noble || !this.#scanOn) return;
+    if (!noble || !this.#scan.active) return;
     // noble never confirms stopping a scan the controller had already ended: do not wait long for it.
     await eventOrTimeout(noble, 'scanStop', 2000, () => noble.stopScanning());
-    this.#scanOn = false;
-  }
-
-  #applyScan(): Promise<void> {
-    const noble = this.#noble;
-    if (!noble) return Promise.resolve();
-    this.#scanStarting ??= new Promise<void>((resolve, reject) => {
-      this.#scanStatus = 0;
-      const timer = setTimeout(() => {
-        const why = this.#scanStatus ? `the controller refused (HCI status 0x${this.#scanStatus.toString(16).padStart(2, '0')})` : 'no confirmation within 5 s';
-        reject(new DriverError('ble', `${this.adapter}: cannot start scanning: ${why}`, { code: 'BLE_SCAN_FAILED' }));
-      }, 5000);
-      this.#scanStarted = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      try {
-        // Active scan, duplicates reported: the watcher above does its own sampling.
-        noble.startScanning([], true);
-      } catch (err) {
-        clearTimeout(timer);
-        reject(new DriverError('ble', `${this.adapter}: cannot start scanning: ${errorMessage(err)}`, { cause: err, code: 'BLE_SCAN_FAILED' }));
-      }
-    }).finally(() => {
-      this.#scanStarting = undefined;
-      this.#scanStarted = undefined;
-    });
-    return this.#scanStarting;
-  }
-
-  /** Scan again if wanted, once the controller is free; errors go to the error event. */
-  #resumeScan(delay: number): void {
-    clearTimeout(this.#resumeTimer);
-    this.#resumeTimer = setTimeout(() => {
-      if (!this.#noble || !this.#scanWanted || this.#scanOn || this.#foreignScan || this.#connecting.size > 0 || this.#state !== 'poweredOn') return;
-      this.#applyScan().catch((err: unknown) => this.events.emit('error', err instanceof Error ? err : new Error(String(err))));
-    }, delay);
-    this.#resumeTimer.unref();
-  }
-
-  #onScanStart(filterDuplicates: boolean): void {
-    if (filterDuplicates) {
-      // Someone else's scan (the kernel looking for a device to connect to) has the controller.
-      this.#scanOn = false;
-      this.#foreignScan = true;
-      return;
-    }
-    this.#scanOn = true;
-    this.#foreignScan = false;
-    this.#scanStarted?.();
-  }
-
-  #onScanStop(): void {
-    this.#scanOn = false;
-    this.#foreignScan = false;
-    if (this.#scanWanted) this.#resumeScan(RESUME_DELAY_MS);
+    this.#scan.off();
   }
 
   #onState(raw: string): void {
@@ -243,13 +185,12 @@ export class NobleCentral implements BleCentral {
     this.#state = state;
     this.#offerState?.(state);
     if (state !== 'poweredOn') {
-      this.#scanOn = false;
-      this.#foreignScan = false;
+      this.#scan.adapterOff(`the adapter is ${state}`);
       this.#adverts.flush(false);
       for (const conn of [...this.#connections.values()]) conn.drop(`adapter ${this.adapter} is ${state}`);
     }
     if (state !== previous) this.events.emit('state', state);
-    if (state === 'poweredOn' && previous !== 'poweredOn' && this.#scanWanted) this.#resumeScan(previous === 'poweredOff' ? POWER_ON_SETTLE_MS : 0);
+    if (state === 'poweredOn' && previous !== 'poweredOn') this.#scan.resume(previous === 'poweredOff' ? POWER_ON_SETTLE_MS : 0);
   }
 
   /**
@@ -275,7 +216,7 @@ export class NobleCentral implements BleCentral {
       await this.#establish(peripheral, addr, signal);
     } finally {
       this.#connecting.delete(addr);
-      if (this.#scanWanted) this.#resumeScan(0);
+      this.#scan.resume(0);
     }
     let conn: NobleConnection;
     try {
@@ -349,10 +290,11 @@ export class NobleCentral implements BleCentral {
   async close(): Promise<void> {
     const noble = this.#noble;
     if (!noble) return;
-    this.#scanWanted = false;
-    clearTimeout(this.#resumeTimer);
+    const scanning = this.#scan.active;
+    this.#scan.unwant();
     await Promise.all([...this.#connections.values()].map((c) => c.disconnect().catch(() => undefined)));
-    if (this.#scanOn) await this.stopScan().catch(() => undefined);
+    if (scanning) await this.stopScan().catch(() => undefined);
+    this.#scan.close();
     this.#teardown();
     this.#state = 'unknown';
   }
@@ -364,8 +306,7 @@ export class NobleCentral implements BleCentral {
     this.#poll?.stop();
     this.#poll = undefined;
     this.#adverts.flush(false);
-    this.#scanOn = false;
-    this.#foreignScan = false;
+    this.#scan.close();
     for (const off of this.#offs.splice(0)) off();
     removeListeners(this.#exitListeners.splice(0));
     try {

@@ -402,6 +402,32 @@ try { await new NobleCentral({ hci: 1 }).open(); console.log('opened'); } catch 
     assert.doesNotMatch(child.stdout, /noble warning/, "noble's own console warning is not printed");
   });
 
+  it("(d2) another program's scan commands on hci1: the central takes its scan back, and adverts still arrive", async () => {
+    assert.equal(central.scanning, true);
+    const scanEnable = (on: boolean, filterDuplicates: boolean) => ['0x08', '0x000c', on ? '01' : '00', filterDuplicates ? '01' : '00'];
+    // A second host stack asks for a duplicate-filtered scan while ours runs. The controller refuses
+    // it (it is already scanning), but noble sees the command on its raw socket and from then on
+    // calls even our own scan someone else's: that must not leave the central without a scan.
+    await bt.hciCommands(1, [scanEnable(true, true)]);
+    await until(() => !central.scanning, 'the central seeing the foreign scan command');
+    await until(() => central.scanning, 'our scan taken back', 10_000);
+
+    // It stops ours and switches on its own, filtered (one report per device): taken back as well.
+    await bt.hciCommands(1, [scanEnable(false, false), scanEnable(true, true)]);
+    await until(() => !central.scanning, 'the central seeing its scan stopped');
+    await until(() => central.scanning, 'our scan taken back from the foreign one', 10_000);
+    let again = nextAdvert((a) => a.data.equals(payload), 'our advert on the scan taken back');
+    bt.readvertise(0, 0);
+    await again;
+
+    // One that keeps at it for 6 s: the central retries with back-off and has its scan back after.
+    await bt.hciCommands(1, [scanEnable(false, false), scanEnable(true, true)], { intervalMs: 150, forMs: 6000 });
+    await until(() => central.scanning, 'our scan back after 6 s of foreign scan commands', 15_000);
+    again = nextAdvert((a) => a.data.equals(payload), 'our advert after 6 s of foreign scan commands');
+    bt.readvertise(0, 0);
+    await again;
+  });
+
   it("(e) the central's adapter powered off and on: the state is surfaced, scanning resumes by itself", async () => {
     assert.equal(central.scanning, true);
     const from = centralStates.length;

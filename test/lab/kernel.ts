@@ -4,7 +4,7 @@
  * and i2c-stub adapters with memory-backed chips; virtual Bluetooth LE controllers from hci_vhci
  * and btvirt. Only meaningful inside the lab (VIGIL_LAB=1).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -76,6 +76,12 @@ export interface Btvirt {
   readvertise(index: number, delayMs: number): void;
   /** Let the kernel advertise `data` on hciN (mgmt Add Advertising; an extended advertising set on these controllers). */
   addAdvertising(index: number, data: Buffer): void;
+  /**
+   * Send raw HCI commands to hciN from another program (hcitool), as a second host stack would:
+   * each `[ogf, ocf, ...parameter bytes]`, in order, `intervalMs` apart, repeated for `forMs`
+   * (once when 0). Returns when the last has been sent.
+   */
+  hciCommands(index: number, commands: readonly (readonly string[])[], options?: { intervalMs?: number; forMs?: number }): Promise<void>;
   stop(): void;
 }
 
@@ -101,18 +107,45 @@ export function startBtvirt(options: { trace?: string; controllers?: number } = 
     closeSync(out);
   }
   const btmgmt = (index: number, ...args: string[]) => execFileSync('btmgmt', ['--index', String(index), ...args], { timeout: 10_000, stdio: 'pipe' });
+  const powered = (index: number) => /^\s*current settings:.*\bpowered\b/m.test(btmgmt(index, 'info').toString());
+  // On a loaded host the guest can starve btvirt past the kernel's 2 s command timeout, and the
+  // power-on's HCI Reset fails (-110): the adapter stays off. Power on again, as a user would.
+  const powerOn = (index: number) => {
+    for (let attempt = 1; ; attempt++) {
+      let failure = '';
+      try {
+        btmgmt(index, 'power', 'on');
+      } catch (err) {
+        failure = `; btmgmt power on: ${(err as Error).message}`;
+      }
+      if (powered(index)) return;
+      if (attempt === 3) throw new Error(`hci${index} did not power on in 3 attempts (btmgmt info: ${btmgmt(index, 'info').toString().trim()}${failure})`);
+      execFileSync('sleep', ['1']);
+    }
+  };
   // LE must be enabled before power on, or the controller comes up BR/EDR only.
   for (const index of indexes) {
     btmgmt(index, 'le', 'on');
-    btmgmt(index, 'power', 'on');
+    powerOn(index);
   }
   return {
-    power: (index, on) => void btmgmt(index, 'power', on ? 'on' : 'off'),
+    power: (index, on) => (on ? powerOn(index) : void btmgmt(index, 'power', 'off')),
     readvertise(index, delayMs) {
       const hci = `hci${index}`;
       spawn('sh', ['-c', `sleep ${delayMs / 1000}; hcitool -i ${hci} cmd 0x08 0x000a 00; hcitool -i ${hci} cmd 0x08 0x000a 01`], { stdio: 'ignore', detached: true }).unref();
     },
     addAdvertising: (index, data) => void btmgmt(index, 'add-adv', '-d', data.toString('hex'), '1'),
+    async hciCommands(index, commands, { intervalMs = 0, forMs = 0 } = {}) {
+      const end = Date.now() + forMs;
+      do {
+        for (const command of commands) {
+          await new Promise<void>((resolve, reject) => {
+            execFile('hcitool', ['-i', `hci${index}`, 'cmd', ...command], { timeout: 10_000 }, (err) => (err ? reject(err) : resolve()));
+          });
+          if (intervalMs) await new Promise((r) => setTimeout(r, intervalMs));
+        }
+      } while (Date.now() < end);
+    },
     stop() {
       btmon?.kill('SIGINT');
       btvirt.kill();
