@@ -290,11 +290,9 @@ export class NobleCentral implements BleCentral {
   async close(): Promise<void> {
     const noble = this.#noble;
     if (!noble) return;
-    const scanning = this.#scan.active;
     this.#scan.unwant();
     await Promise.all([...this.#connections.values()].map((c) => c.disconnect().catch(() => undefined)));
-    if (scanning) await this.stopScan().catch(() => undefined);
-    this.#scan.close();
+    await this.stopScan().catch(() => undefined);
     this.#teardown();
     this.#state = 'unknown';
   }
