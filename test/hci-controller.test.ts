@@ -67,6 +67,13 @@ function next<T extends unknown[]>(emitter: EventEmitter, event: string, ms = 30
 }
 
 const poweredOn = (noble: Noble, ms = 3000) => (noble.state === 'poweredOn' ? Promise.resolve() : next<[string]>(noble, 'stateChange', ms, (s) => s === 'poweredOn').then(() => undefined));
+
+/** noble's scan started (duplicates reported unless `allowDuplicates` is false), confirmed. */
+async function startScan(noble: Noble, allowDuplicates = true): Promise<void> {
+  const started = next(noble, 'scanStart');
+  noble.startScanning([], allowDuplicates);
+  await started;
+}
 const summary = (log: readonly LoggedCommand[]) => log.map((c) => `${c.source} ${c.opcode.toString(16)} ${c.params.toString('hex')} -> ${c.status === undefined ? 'none' : c.status.toString(16)}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -136,9 +143,7 @@ describe('the simulated controller under the real noble', () => {
     const controller = setup();
     const noble = open();
     await poweredOn(noble);
-    const started = next(noble, 'scanStart');
-    noble.startScanning([], false);
-    await started;
+    await startScan(noble, false);
     assert.equal(controller.scan.filterDuplicates, true);
     assert.equal(controller.advertise({ address: '22:22:22:22:22:22', eventType: 3 }), true);
     assert.equal(controller.advertise({ address: '22:22:22:22:22:22', eventType: 3 }), false);
@@ -149,9 +154,7 @@ describe('the simulated controller under the real noble', () => {
     const controller = setup();
     const noble = open();
     await poweredOn(noble);
-    const started = next(noble, 'scanStart');
-    noble.startScanning([], true);
-    await started;
+    await startScan(noble);
 
     const off = next<[string]>(noble, 'stateChange', 2500);
     const t0 = Date.now();
@@ -177,9 +180,7 @@ describe('the simulated controller under the real noble', () => {
     const controller = setup();
     const noble = open();
     await poweredOn(noble);
-    const started = next(noble, 'scanStart');
-    noble.startScanning([], true);
-    await started;
+    await startScan(noble);
 
     const hci = noble._bindings._hci;
     const seenCommand = next<[boolean, boolean]>(hci, 'leScanEnableSetCmd');
@@ -214,9 +215,7 @@ describe('the simulated controller under the real noble', () => {
     assert.equal(starts, 0);
     assert.equal(controller.scan.enabled, false);
 
-    const started = next(noble, 'scanStart');
-    noble.startScanning([], true);
-    await started;
+    await startScan(noble);
     assert.deepEqual(statuses, [0x03, 0x03, STATUS.COMMAND_DISALLOWED, 0x00]);
     assert.equal(controller.scan.enabled, true);
   });
@@ -302,9 +301,7 @@ describe('the simulated controller under the real noble', () => {
       assert.equal(read.status, 0);
 
       const from = controller.log.length;
-      const started = next(noble, 'scanStart');
-      noble.startScanning([], true);
-      await started;
+      await startScan(noble);
       const [enable, parameters] = extended ? [OP.LE_SET_EXT_SCAN_ENABLE, OP.LE_SET_EXT_SCAN_PARAMETERS] : [OP.LE_SET_SCAN_ENABLE, OP.LE_SET_SCAN_PARAMETERS];
       assert.deepEqual(
         controller.log.slice(from).map((c) => [c.opcode, c.status]),
